@@ -17,7 +17,7 @@ from redshift.claims.schema import CaseFileError, load_case_file
 from redshift.claims.stats import summarise
 from redshift.seeding import MASTER_SEED, derive_seed
 
-DEFAULT_SAMPLES = 32
+DEFAULT_SAMPLES = {"ci": 32, "full": 128}  # networks per configuration, by tier
 measurer_key = pytest.StashKey[Measurer]()
 
 
@@ -25,8 +25,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("neural-redshift-bench")
     group.addoption("--device", choices=("auto", "cpu", "cuda"), default="auto",
                     help="where networks are evaluated and metrics computed (auto: cuda if available)")
-    group.addoption("--samples", type=int, default=DEFAULT_SAMPLES,
-                    help=f"random networks per configuration for claims that do not state it (default {DEFAULT_SAMPLES})")
+    group.addoption("--samples", type=int, default=None,
+                    help="random networks per configuration for claims that do not state it "
+                         f"(default {DEFAULT_SAMPLES['ci']}; {DEFAULT_SAMPLES['full']} with --tier full)")
     group.addoption("--seed", type=int, default=MASTER_SEED, help=f"master seed (default {MASTER_SEED})")
     group.addoption("--tier", choices=("ci", "full"), default="ci",
                     help="ci: fast settings; full: the paper-sized settings and the full-only claims")
@@ -44,6 +45,8 @@ def resolve_device(option: str) -> str:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "claim: a claim collected from cases/*.yaml")
+    if config.getoption("samples") is None:
+        config.option.samples = DEFAULT_SAMPLES[config.getoption("tier")]
     if config.getoption("samples") <= 0:
         raise pytest.UsageError(f"--samples: expected a positive integer, got {config.getoption('samples')}")
     device = resolve_device(config.getoption("device"))
@@ -127,7 +130,7 @@ class ClaimItem(pytest.Item):
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
-        return self.path, None, self.nodeid
+        return self.path, 0, self.name
 
 
 def _measurement_record(m, config) -> dict:
