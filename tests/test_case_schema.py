@@ -97,6 +97,10 @@ def test_agreement_grid_is_a_product(tmp_path):
      ["field 'subject.function'", "white_noise"]),
     ("claims:\n  - id: f\n    kind: bounded\n    subject: {activation: relu}\n    metrics: {dct: {}}\n",
      ["field 'metrics.dct'", "needs at least one of: max, min"]),
+    ("claims:\n  - id: f\n    kind: bounded\n    subject: {source: telepathy}\n    metrics: {dct: {max: 1.0}}\n",
+     ["field 'subject.source'", "allowed: network, function"]),
+    ("claims:\n  - id: f\n    kind: bounded\n    subject: {function: linear, k: 2}\n    metrics: {dct: {max: 1.0}}\n",
+     ["field 'subject.k'", "unknown key"]),
 ])
 def test_malformed_file_gives_one_line(tmp_path, text, fragments):
     message = error(tmp_path, text)

@@ -10,7 +10,7 @@ RNG = np.random.default_rng(0)
 
 
 def subject(name: str) -> Subject:
-    return Subject(function=name)
+    return Subject("function", name, f"fn:{name}")
 
 
 def claim(kind: str, groups, **thresholds) -> tuple[Claim, Expectation]:
@@ -23,7 +23,7 @@ def run(kind, values: dict, groups, **thresholds):
     c, e = claim(kind, [[subject(n) for n in g] for g in groups], **thresholds)
 
     def measure(s, metric):
-        return Measurement(s.label, metric, np.asarray(values[s.function], float), 64, "float64")
+        return Measurement(s.label, metric, np.asarray(values[s.spec], float), "64^2 float64")
 
     return evaluate(c, e, measure, np.random.default_rng(1))
 

@@ -136,7 +136,7 @@ class ClaimItem(pytest.Item):
 def _measurement_record(m, config) -> dict:
     """Plain-data summary of one subject x metric (sent across xdist workers, written to JSON)."""
     rng = np.random.default_rng(derive_seed(config.getoption("seed"), "summary", m.label, m.metric))
-    record = {"architecture": m.label, "metric": m.metric, "resolution": m.resolution, "dtype": m.dtype,
+    record = {"architecture": m.label, "metric": m.metric, "setting": m.setting,
               "n": int(len(m.values)), "flagged": m.flagged}
     if len(m.finite):
         s = summarise(m.finite, rng)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from metrics import METRICS
+from redshift.claims.sources import SOURCES
 
 
 def _status(report) -> str | None:
@@ -51,6 +51,12 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+def _metric_order(metric: str) -> tuple[int, str]:
+    """Metrics in the order their sources declare them (grid metrics first)."""
+    order = [m for source in SOURCES.values() for m in source.metrics]
+    return (order.index(metric) if metric in order else len(order), metric)
+
+
 def _cell(record: dict) -> str:
     if "median" not in record:
         return "all flagged"
@@ -86,18 +92,18 @@ class ClaimsReport:
                                       "reason": getattr(report, "wasxfail", "") or None,
                                       "evidence": verdict.get("lines", []), "checks": verdict.get("checks", [])}
         for record in properties.get("measurements", []):
-            key = (record["architecture"], record["metric"], record["resolution"], record["dtype"], record["n"])
+            key = (record["architecture"], record["metric"], record["setting"], record["n"])
             self.measurements[key] = record
 
     def architecture_rows(self) -> tuple[list[str], list[list[str]]]:
         """One row per sampled configuration, one column per metric: median [95% interval]."""
-        metrics = [m for m in METRICS if any(k[1] == m for k in self.measurements)]
+        metrics = list(dict.fromkeys(k[1] for k in sorted(self.measurements, key=lambda k: _metric_order(k[1]))))
         by_config: dict[tuple, dict] = {}
-        for (label, metric, resolution, dtype, n), record in self.measurements.items():
-            by_config.setdefault((label, resolution, dtype, n), {})[metric] = record
-        rows = [[label, f"{resolution}^2 {dtype}", str(n), *(_cell(cells[m]) if m in cells else "" for m in metrics)]
-                for (label, resolution, dtype, n), cells in sorted(by_config.items())]
-        return ["architecture", "grid", "n", *metrics], rows
+        for (label, metric, setting, n), record in self.measurements.items():
+            by_config.setdefault((label, setting, n), {})[metric] = record
+        rows = [[label, setting, str(n), *(_cell(cells[m]) if m in cells else "" for m in metrics)]
+                for (label, setting, n), cells in sorted(by_config.items())]
+        return ["architecture", "setting", "n", *metrics], rows
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.is_worker or not self.claims:
@@ -129,7 +135,7 @@ class ClaimsReport:
                         "platform": platform.platform(),
                         "cuda_device": torch.cuda.get_device_name() if self.settings["device"] == "cuda" else None},
             "measurements": sorted(self.measurements.values(),
-                                   key=lambda r: (r["architecture"], r["metric"], r["resolution"], r["n"])),
+                                   key=lambda r: (r["architecture"], r["metric"], r["setting"], r["n"])),
             "claims": [{"id": nodeid, **claim} for nodeid, claim in sorted(self.claims.items())],
         }
         atomic_write_text(self.json_path, json.dumps(document, indent=1, allow_nan=False, default=str) + "\n")

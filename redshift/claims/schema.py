@@ -13,9 +13,7 @@ from typing import Any
 
 import yaml
 
-from metrics import METRICS
-from redshift.analytic import FUNCTIONS
-from redshift.networks import NetworkSpec, SpecError
+from redshift.claims.sources import SOURCES, SubjectError, merge, source_of
 
 KIND_ROLES = {  # kind -> the keys that describe what is sampled
     "less": ("a", "b"),
@@ -38,10 +36,9 @@ KIND_THRESHOLDS = {  # kind -> allowed threshold keys in an expectation, and whi
     "invariant": ({"max_abs_difference", "min_median_abs_difference"}, {"max_abs_difference", "min_median_abs_difference"}),
     "agreement": ({"min_spearman", "min_pearson"}, {"min_spearman", "min_pearson"}),
 }
-CLAIM_KEYS = {"id", "kind", "claim", "source", "network", "samples", "resolution", "dtype", "alpha",
-              "metrics", "tier", "full", "xfail"}
-SETTING_KEYS = {"network", "samples", "resolution", "dtype", "alpha"}
-FUNCTION_KEYS = {"function", "frequency", "scale", "shift"}
+SOURCE_SETTING_KEYS = {s.settings_key for s in SOURCES.values() if s.settings_key}  # e.g. network
+SETTING_KEYS = {"samples", "resolution", "dtype", "alpha"} | SOURCE_SETTING_KEYS
+CLAIM_KEYS = {"id", "kind", "claim", "source", "metrics", "tier", "full", "xfail"} | SETTING_KEYS
 DTYPES = ("float64", "float32")
 TIERS = ("ci", "full")
 DEFAULT_ALPHA = 1e-3
@@ -58,23 +55,11 @@ class CaseFileError(Exception):
 
 @dataclass(frozen=True)
 class Subject:
-    """One sampled distribution of functions: random networks of a spec, or an analytic function."""
+    """One sampled distribution: a source (``network``, ``function``, ...) and its frozen spec."""
 
-    spec: NetworkSpec | None = None
-    function: str | None = None
-    frequency: float = 1.0
-    scale: float = 1.0
-    shift: float = 0.0
-
-    @property
-    def label(self) -> str:
-        """Stable id: the spec label, or e.g. ``fn:sine_diagonal(k=4)*-2+1``."""
-        if self.spec is not None:
-            return self.spec.label()
-        text = f"fn:{self.function}" + (f"(k={self.frequency:g})" if self.frequency != 1.0 else "")
-        if self.scale != 1.0 or self.shift != 0.0:
-            text += f"*{self.scale:g}{self.shift:+g}"
-        return text
+    source: str
+    spec: Any
+    label: str
 
 
 @dataclass(frozen=True)
@@ -159,41 +144,20 @@ def _mapping(ctx: _Context, name: str, value: Any, allowed: set[str]) -> Mapping
     return value
 
 
-def _merge(base: Mapping, overrides: Mapping) -> dict:
-    """Deep merge of network mappings (the nested ``weights`` mapping is merged key by key)."""
-    merged = dict(base)
-    for key, value in overrides.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _spec(ctx: _Context, name: str, mapping: Any) -> NetworkSpec:
-    if not isinstance(mapping, Mapping):
-        raise ctx.error(name, f"expected a mapping of network settings, got {_type_name(mapping)} {mapping!r}")
+def _subject(ctx: _Context, name: str, value: Any, settings: Mapping) -> Subject:
+    """Parse a subject mapping with its source, merged over the source's settings mapping."""
+    if not isinstance(value, Mapping):
+        raise ctx.error(name, f"expected a mapping, got {_type_name(value)} {value!r}")
+    source = SOURCES[_choice(ctx, f"{name}.source" if name else "source", source_of(value), tuple(SOURCES))]
+    body = {k: v for k, v in value.items() if k != "source"}
     try:
-        return NetworkSpec.from_mapping(mapping)
-    except SpecError as exc:
+        spec = source.parse(body, settings.get(source.settings_key, {}))
+    except SubjectError as exc:
         raise ctx.error(f"{name}.{exc.field}" if name else exc.field, exc.message) from None
+    return Subject(source.name, spec, source.label(spec))
 
 
-def _subject(ctx: _Context, name: str, value: Any, base_network: Mapping) -> Subject:
-    """A subject is network overrides (merged over the claim's network), or ``{function: ...}``."""
-    if isinstance(value, Mapping) and "function" in value:
-        _mapping(ctx, name, value, FUNCTION_KEYS)
-        return Subject(
-            function=_choice(ctx, f"{name}.function", value["function"], FUNCTIONS),
-            **{k: _number(ctx, f"{name}.{k}", value[k]) for k in ("frequency", "scale", "shift") if k in value})
-    _spec(ctx, name, value)  # report a bad key at its own place before merging
-    if "family" in value and value["family"] != base_network.get("family", "mlp"):
-        # switching family keeps only the weight scheme: the other family's settings do not apply
-        base_network = {"weights": base_network["weights"]} if "weights" in base_network else {}
-    return Subject(spec=_spec(ctx, name, _merge(base_network, value)))
-
-
-def _sweep(ctx: _Context, value: Any, base_subject: Any, base_network: Mapping) -> tuple[str, tuple, tuple[Subject, ...]]:
+def _sweep(ctx: _Context, value: Any, base_subject: Any, settings: Mapping) -> tuple[str, tuple, tuple[Subject, ...]]:
     """One subject per value of ``field``, each the base subject with that field set."""
     sweep = _mapping(ctx, "sweep", value, {"field", "values"})
     if "field" not in sweep or "values" not in sweep:
@@ -204,7 +168,7 @@ def _sweep(ctx: _Context, value: Any, base_subject: Any, base_network: Mapping) 
         raise ctx.error("sweep.values", f"expected a list of at least two values, got {values!r}")
     if not isinstance(base_subject, Mapping):
         raise ctx.error("subject", f"expected a mapping, got {_type_name(base_subject)} {base_subject!r}")
-    subjects = tuple(_subject(ctx, f"sweep.values[{i}]", _merge(base_subject, _dotted(field_name, v)), base_network)
+    subjects = tuple(_subject(ctx, f"sweep.values[{i}]", merge(base_subject, _dotted(field_name, v)), settings)
                      for i, v in enumerate(values))
     return field_name, tuple(values), subjects
 
@@ -218,7 +182,7 @@ def _dotted(name: Any, value: Any) -> dict:
     return mapping
 
 
-def _grid(ctx: _Context, value: Any, base_network: Mapping) -> tuple[Subject, ...]:
+def _grid(ctx: _Context, value: Any, settings: Mapping) -> tuple[Subject, ...]:
     if not isinstance(value, Mapping) or not value:
         raise ctx.error("grid", "expected a mapping of network setting -> list of values")
     axes = []
@@ -230,37 +194,38 @@ def _grid(ctx: _Context, value: Any, base_network: Mapping) -> tuple[Subject, ..
     for combo in itertools.product(*axes):
         overrides: dict = {}
         for name, v in combo:
-            overrides = _merge(overrides, _dotted(name, v))
-        subjects.append(_subject(ctx, "grid", overrides, base_network))
+            overrides = merge(overrides, _dotted(name, v))
+        subjects.append(_subject(ctx, "grid", overrides, settings))
     return tuple(subjects)
 
 
-def _groups(ctx: _Context, kind: str, raw: Mapping, base_network: Mapping):
+def _groups(ctx: _Context, kind: str, raw: Mapping, settings: Mapping):
     """The kind's sampled subjects as groups, plus the sweep field and values if any."""
     missing = [role for role in KIND_ROLES[kind] if role not in raw and role not in OPTIONAL_ROLES.get(kind, ())]
     if missing:
         raise ctx.error(missing[0], f"required for kind '{kind}'")
     if kind in ("less", "invariant"):
-        return ((_subject(ctx, "a", raw["a"], base_network),), (_subject(ctx, "b", raw["b"], base_network),)), None, ()
+        return ((_subject(ctx, "a", raw["a"], settings),), (_subject(ctx, "b", raw["b"], settings),)), None, ()
     if kind in ("increasing", "flat"):
-        field_name, values, subjects = _sweep(ctx, raw["sweep"], raw.get("subject", {}), base_network)
+        field_name, values, subjects = _sweep(ctx, raw["sweep"], raw.get("subject", {}), settings)
         return tuple((s,) for s in subjects), field_name, values
     if kind == "ordering":
         groups = raw["groups"]
         if not isinstance(groups, list) or len(groups) < 2:
             raise ctx.error("groups", "expected a list of at least two groups (simplest first)")
         return tuple(
-            tuple(_subject(ctx, f"groups[{i}][{j}]", s, base_network) for j, s in enumerate(g if isinstance(g, list) else [g]))
+            tuple(_subject(ctx, f"groups[{i}][{j}]", s, settings) for j, s in enumerate(g if isinstance(g, list) else [g]))
             for i, g in enumerate(groups)), None, ()
     if kind == "near":
-        subject = _subject(ctx, "subject", raw.get("subject", {}), base_network)
-        return ((subject,), (_subject(ctx, "reference", raw["reference"], base_network),)), None, ()
+        subject = _subject(ctx, "subject", raw.get("subject", {}), settings)
+        return ((subject,), (_subject(ctx, "reference", raw["reference"], settings),)), None, ()
     if kind == "bounded":
-        return ((_subject(ctx, "subject", raw["subject"], base_network),),), None, ()
-    return tuple((s,) for s in _grid(ctx, raw["grid"], base_network)), None, ()
+        return ((_subject(ctx, "subject", raw["subject"], settings),),), None, ()
+    return tuple((s,) for s in _grid(ctx, raw["grid"], settings)), None, ()
 
 
-def _expectations(ctx: _Context, kind: str, raw: Any, alpha: float) -> tuple[Expectation, ...]:
+def _expectations(ctx: _Context, kind: str, raw: Any, alpha: float, sources: set[str]) -> tuple[Expectation, ...]:
+    """Thresholds per metric; every metric must be defined for every subject's source."""
     if not isinstance(raw, Mapping) or not raw:
         raise ctx.error("metrics", "expected a mapping of metric name -> thresholds")
     allowed, one_of = KIND_THRESHOLDS[kind]
@@ -270,7 +235,11 @@ def _expectations(ctx: _Context, kind: str, raw: Any, alpha: float) -> tuple[Exp
         if kind == "agreement" and len(names) != 2:
             raise ctx.error(f"metrics.{metric}", "agreement keys name a metric pair, e.g. dct-vs-lz")
         for name in names:
-            _choice(ctx, f"metrics.{metric}", name, tuple(METRICS))
+            for source in sorted(sources):
+                allowed_metrics = SOURCES[source].metrics
+                if name not in allowed_metrics:
+                    raise ctx.error(f"metrics.{metric}", f"unknown metric {name!r} for {source} subjects "
+                                                         f"(allowed: {', '.join(allowed_metrics)})")
         thresholds = _mapping(ctx, f"metrics.{metric}", thresholds or {}, allowed | {"alpha", "xfail"})
         if one_of and not one_of & set(thresholds):
             raise ctx.error(f"metrics.{metric}", f"needs at least one of: {', '.join(sorted(one_of))}")
@@ -286,11 +255,18 @@ def _expectations(ctx: _Context, kind: str, raw: Any, alpha: float) -> tuple[Exp
 
 
 def _settings(ctx: _Context, raw: Mapping, inherited: Mapping) -> dict:
-    """samples / resolution / dtype / alpha / network, each validated, over the inherited ones."""
+    """samples / resolution / dtype / alpha / each source's settings mapping, validated, over the inherited ones."""
     settings = dict(inherited)
-    if "network" in raw:
-        _spec(ctx, "network", raw["network"])
-        settings["network"] = _merge(settings.get("network", {}), raw["network"])
+    for source in SOURCES.values():
+        key = source.settings_key
+        if key and key in raw:
+            if not isinstance(raw[key], Mapping):
+                raise ctx.error(key, f"expected a mapping of {source.name} settings, got {_type_name(raw[key])}")
+            try:
+                source.parse(raw[key], {})
+            except SubjectError as exc:
+                raise ctx.error(f"{key}.{exc.field}", exc.message) from None
+            settings[key] = merge(settings.get(key, {}), raw[key])
     if "samples" in raw:
         settings["samples"] = _positive_int(ctx, "samples", raw["samples"])
     if "resolution" in raw:
@@ -326,9 +302,9 @@ def _claim(ctx: _Context, raw: Any, defaults: Mapping, tier: str) -> Claim:
         full = _settings(ctx, _mapping(ctx, "full", raw["full"], SETTING_KEYS), settings)
         if tier == "full":
             settings = full
-    network = settings.get("network", {})
-    groups, sweep_field, sweep_values = _groups(ctx, kind, raw, network)
-    expectations = _expectations(ctx, kind, raw.get("metrics"), settings.get("alpha", DEFAULT_ALPHA))
+    groups, sweep_field, sweep_values = _groups(ctx, kind, raw, settings)
+    sources = {subject.source for group in groups for subject in group}
+    expectations = _expectations(ctx, kind, raw.get("metrics"), settings.get("alpha", DEFAULT_ALPHA), sources)
     if "xfail" in raw:
         expectations = tuple(Expectation(e.metric, e.thresholds, e.alpha, e.xfail or raw["xfail"]) for e in expectations)
     return Claim(
