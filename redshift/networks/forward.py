@@ -12,10 +12,13 @@ CHUNK_ALIGN = 64  # points; see evaluate
 CPU_CHUNK_BYTES = 16 * 2**20  # see evaluate
 
 
-def _forward(spec: NetworkSpec, params: Parameters, x: Tensor) -> Tensor:
-    """x [p, input_dim] -> y [n, p]; every matmul is one torch.baddbmm over the n networks."""
+def forward(spec: NetworkSpec, params: Parameters, x: Tensor) -> Tensor:
+    """x [p, input_dim] shared by all networks, or [n, p, input_dim] one set per network -> y [n, p].
+
+    Differentiable (training uses it); every matmul is one torch.baddbmm over the n networks.
+    """
     act = ACTIVATIONS[spec.hidden_activation]
-    h = x.expand(params.n, *x.shape)
+    h = x if x.ndim == 3 else x.expand(params.n, *x.shape)
     for layer, (weight, bias) in enumerate(zip(params.weights, params.biases)):
         z = torch.baddbmm(bias.unsqueeze(1), h, weight)
         if spec.layer_norm:
@@ -69,5 +72,5 @@ def evaluate(spec: NetworkSpec, params: Parameters, inputs: Tensor, *, chunk_poi
     x = torch.cat([x, x.new_zeros(-points % CHUNK_ALIGN, x.shape[1])])
     out = torch.empty(params.n, x.shape[0], device=x.device, dtype=x.dtype)
     for start in range(0, x.shape[0], chunk_points):
-        out[:, start:start + chunk_points] = _forward(spec, params, x[start:start + chunk_points])
+        out[:, start:start + chunk_points] = forward(spec, params, x[start:start + chunk_points])
     return out[:, :points].contiguous()
