@@ -16,6 +16,10 @@ import torch
 from metrics import METRICS
 from redshift.analytic import FUNCTIONS, analytic_grid
 from redshift.networks import NetworkSpec, SpecError, sample_grid
+from redshift.nngp.source import NNGPSource
+from redshift.pitfalls.source import PitfallsSource
+from redshift.trained.source import TrainedSource
+from redshift.transformers.source import TransformerSource
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -156,7 +160,8 @@ class FunctionSource(GridSource):
         return y.to(settings.device)
 
 
-SOURCES: dict[str, Source] = {source.name: source for source in (NetworkSource(), FunctionSource())}
+SOURCES: dict[str, Source] = {source.name: source for source in (NetworkSource(), FunctionSource(), TransformerSource(), NNGPSource(),
+                                                                      PitfallsSource(), TrainedSource())}
 
 
 def source_of(mapping: Mapping) -> str:

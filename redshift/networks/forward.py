@@ -35,7 +35,10 @@ def forward(spec: NetworkSpec, params: Parameters, x: Tensor) -> Tensor:
             h = h + u
         else:
             h = u
-    return torch.baddbmm(params.out_bias.unsqueeze(1), h, params.out_weight).squeeze(-1)
+    # Output layer y = h w + b as a product and a sum over the width: as a [n, p, w] x [n, w, 1]
+    # baddbmm it is a batched GEMV that MKL runs 3x slower (a third of the time of a width-64
+    # hidden layer, measured); each point's sum runs over w in the same order for any chunk.
+    return (h * params.out_weight.transpose(1, 2)).sum(-1) + params.out_bias
 
 
 @torch.no_grad()

@@ -1,0 +1,1 @@
+"""Worked examples: user architectures to compare with the zoo (docs/report.md)."""

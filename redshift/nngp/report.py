@@ -1,0 +1,119 @@
+"""Report section and figures of the architecture-vs-GD claims: "dataset complexity" and "label ray"
+(Bernstein & Yue 2021 figures, redrawn from this suite's own numbers in the claims JSON).
+
+The figure functions take plain numbers (median and 95% interval per point), parsed from the
+measurement records of ``reports/results.json`` by the ``nngp`` source's labels.
+"""
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+LABEL = re.compile(r"^nngp-(?P<task>binary|parity|random)-L(?P<layers>\d+)-(?P<arch>[a-z_]+)(?:-s(?P<scale>[^-]+))?"
+                   r"-n(?P<n>\d+)(?:-t\d+)?(?:-S[^-]+)?(?:-(?P<method>[a-z]+)(?:\((?P<args>[^)]*)\))?)?$")
+Point = tuple[float, float, float, float]  # x, median, low, high
+
+
+def _parsed(records: list[dict]):
+    for record in records:
+        match = LABEL.match(record.get("architecture", ""))
+        if match and "median" in record:
+            yield match.groupdict(), record
+
+
+def _args(text: str | None) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in (text or "").split(",") if "=" in part)
+
+
+def dataset_complexity_points(records: list[dict], metric: str = "estimate") -> dict[str, list[Point]]:
+    """{"<task> L<layers>": [(n_train, median, low, high)]} for the ReLU NNGP certificates, sorted by n."""
+    curves: dict[str, list[Point]] = {}
+    for label, r in _parsed(records):
+        if r["metric"] == metric and label["arch"] == "relu" and label["scale"] is None and label["method"] is None:
+            curves.setdefault(f"{label['task']} L{label['layers']}", []).append(
+                (int(label["n"]), r["median"], r["low"], r["high"]))
+    return {k: sorted(set(v)) for k, v in sorted(curves.items())}
+
+
+def label_ray_points(records: list[dict]) -> tuple[dict[str, list[Point]], dict[str, tuple[float, float, float]]]:
+    """Binary digits, test_error: ({"ray L7" / "nero L2": [(alpha, median, low, high)]},
+    {"posterior L7" / "rejection L2": (median, low, high)})."""
+    curves: dict[str, list[Point]] = {}
+    levels: dict[str, tuple[float, float, float]] = {}
+    for label, r in _parsed(records):
+        if r["metric"] != "test_error" or label["task"] != "binary" or label["arch"] != "relu":
+            continue
+        method = label["method"] or "posterior"
+        name = f"{method} L{label['layers']} n{label['n']}"
+        if method in ("ray", "nero"):
+            curves.setdefault(name, []).append((float(_args(label["args"])["a"]), r["median"], r["low"], r["high"]))
+        else:
+            levels[name] = (r["median"], r["low"], r["high"])
+    return {k: sorted(set(v)) for k, v in sorted(curves.items())}, dict(sorted(levels.items()))
+
+
+def _errorbars(ax, name: str, points: list[Point]) -> None:
+    x, median, low, high = (np.array(v, float) for v in zip(*points))
+    ax.errorbar(x, median, yerr=[median - low, high - median], marker="o", capsize=3, label=name)
+
+
+def dataset_complexity_figure(curves: dict[str, list[Point]], metric: str = "estimate"):
+    """PAC-Bayes certificate (median over draws, 95% interval) against training-set size, per task and depth."""
+    from matplotlib.figure import Figure  # the optional extra ``report``
+
+    fig = Figure(figsize=(5.5, 4), layout="constrained")
+    ax = fig.add_subplot()
+    for name, points in curves.items():
+        _errorbars(ax, name, points)
+    ax.axhline(0.5, color="grey", linestyle=":", label="chance")
+    ax.set_xlabel("training examples n")
+    ax.set_ylabel(f"PAC-Bayes bound on NNGP posterior error ({metric})")
+    ax.set_title("Dataset complexity (8x8 digits)")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def label_ray_figure(curves: dict[str, list[Point]], levels: dict[str, tuple[float, float, float]]):
+    """Test error against label scale alpha (NNGP conditional, Nero-trained nets) with the posterior average
+    and rejection-sampled networks as horizontal bands."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5.5, 4), layout="constrained")
+    ax = fig.add_subplot()
+    for name, points in curves.items():
+        _errorbars(ax, name, points)
+    for (name, (median, low, high)), colour in zip(levels.items(), ("k", "tab:red", "tab:purple", "tab:brown")):
+        ax.axhline(median, color=colour, linestyle="--", label=name)
+        ax.axhspan(low, high, color=colour, alpha=0.1)
+    ax.axhline(0.5, color="grey", linestyle=":", label="chance")
+    ax.set_xscale("log")
+    ax.set_xlabel("label scale alpha")
+    ax.set_ylabel("test error (binary digits)")
+    ax.set_title("Label ray")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def architecture_vs_gd_section(ctx) -> str:
+    """Report section: both figures from ctx.results_json (run ``python -m pytest cases/architecture_vs_gd.yaml``)."""
+    from redshift.report import figures
+
+    path = Path(ctx.results_json)
+    if not path.exists():
+        return f"No claims results at `{path}`: run `python -m pytest cases/architecture_vs_gd.yaml`.\n"
+    records = json.loads(path.read_text(encoding="utf-8")).get("measurements", [])
+    curves = dataset_complexity_points(records)
+    ray, levels = label_ray_points(records)
+    if not curves and not ray:
+        return "No architecture-vs-GD measurements in the results: run `python -m pytest cases/architecture_vs_gd.yaml`.\n"
+    parts = ["Bernstein & Yue 2021 on the 8x8 digits (scikit-learn; MNIST is not available offline), "
+             "`cases/architecture_vs_gd.yaml`, `docs/architecture_vs_gd.md`. Medians over independent data draws "
+             "with 95% bootstrap intervals.\n"]
+    if curves:
+        figures.save(dataset_complexity_figure(curves), Path(ctx.out) / "dataset-complexity.png")
+        parts.append("![dataset complexity](dataset-complexity.png)\n")
+    if ray:
+        figures.save(label_ray_figure(ray, levels), Path(ctx.out) / "label-ray.png")
+        parts.append("![label ray](label-ray.png)\n")
+    return "\n".join(parts)

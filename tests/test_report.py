@@ -1,0 +1,214 @@
+"""The report (redshift.report build): sweep numbers, figures drawn from them, PNGs, gallery, index.
+
+A tiny sweep (3 activations x 2 depths x 3 magnitudes, 4 networks on a 24^2 grid, width 8) is built
+once per module; every number a figure shows is compared with the sweep JSON read back raw.
+"""
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib")
+
+from matplotlib.image import imread  # noqa: E402
+
+from metrics import METRICS  # noqa: E402
+from redshift.claims.stats import summarise  # noqa: E402
+from redshift.networks import NetworkSpec, WeightSpec, sample_grid  # noqa: E402
+from redshift.report import figures  # noqa: E402
+from redshift.report.gallery import GALLERY_ACTIVATIONS  # noqa: E402
+from redshift.report.index import SECTIONS, ReportContext, build_report  # noqa: E402
+from redshift.report.sections import bench_history_section, claims_section, gallery_section, heatmap_figures  # noqa: E402
+from redshift.report.sweep import NOISE, Sweep, SweepSettings, run_sweep, zoo_architectures  # noqa: E402
+from redshift.seeding import derive_seed  # noqa: E402
+
+#: This package's own sections (other experiment families register theirs in SECTIONS too).
+BUILT_IN = [(title, builder) for title, builder in SECTIONS if builder.__module__ == "redshift.report.sections"]
+TINY = SweepSettings(samples=4, resolution=24, width=8, magnitudes=(0.1, 1.0, 10.0), depths=(1, 3),
+                     activations=("relu", "tanh", "sine"), zoo_depth=3)
+
+RESULTS = {
+    "created": "2026-01-01T00:00:00+00:00", "commit": "abc123", "settings": {"seed": 1, "tier": "ci", "device": "cpu"},
+    "measurements": [],
+    "claims": [
+        {"id": "cases/x.yaml::tanh-rises[lz]", "status": "PASS", "claim": "tanh rises | with alpha", "reason": None,
+         "evidence": ["ok    a 40 [38, 44] (n=32)  <  b 270 [260, 280] (n=32): p=1e-9"]},
+        {"id": "cases/x.yaml::relu-flat[fourier]", "status": "XFAIL", "claim": "relu is flat",
+         "reason": "measured 0.31; paper 0.1", "evidence": ["FAIL  ratio 1.4 [1.3, 1.5] (need <= 1.2)"]},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report")
+    results = root / "results.json"
+    results.write_text(json.dumps(RESULTS))
+    ctx = ReportContext(out=root / "out", settings=TINY, results_json=results, show_progress=False, commit="def456")
+    index = build_report(ctx, BUILT_IN, command="python -m redshift.report build --samples 4")
+    return ctx, index
+
+
+def raw_grid(document: dict, architecture: str, metric: str) -> np.ndarray:
+    """[magnitudes, depths] medians straight from the JSON (NaN where all flagged)."""
+    cells = {(c["architecture"], c["depth"], c["magnitude"]): c for c in document["cells"]}
+    s = document["settings"]
+    return np.array([[cells[(architecture, d, m)]["metrics"][metric].get("median", math.nan) for d in s["depths"]]
+                     for m in s["magnitudes"]])
+
+
+def test_heatmap_figures_show_the_json_numbers(report):
+    ctx, _ = report
+    document = json.loads((ctx.out / "sweep.json").read_text())
+    drawn = heatmap_figures(Sweep.read(ctx.out / "sweep.json"))
+    assert sorted(drawn) == sorted(f"heatmap-{m}.png" for m in TINY.metrics)
+    for metric in TINY.metrics:
+        axes = [ax for ax in drawn[f"heatmap-{metric}.png"].axes if ax.images]
+        assert [ax.get_title() for ax in axes] == list(TINY.activations)
+        expected = {a: raw_grid(document, a, metric) for a in TINY.activations}
+        finite = np.concatenate([v.ravel() for v in expected.values()])
+        finite = finite[np.isfinite(finite)]
+        for ax in axes:
+            image = ax.images[0]
+            np.testing.assert_array_equal(image.get_array().filled(np.nan), expected[ax.get_title()])
+            assert image.get_clim() == (finite.min(), finite.max())  # one colour scale per metric
+            assert [t.get_text() for t in ax.texts] == [figures.number(v) for v in expected[ax.get_title()].ravel()]
+            assert [t.get_text() for t in ax.get_yticklabels()] == ["0.1", "1", "10"]
+            assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "3"]
+
+
+def test_sweep_cell_equals_a_direct_measurement(report):
+    ctx, _ = report
+    document = json.loads((ctx.out / "sweep.json").read_text())
+    cell = next(c for c in document["cells"] if (c["architecture"], c["depth"], c["magnitude"]) == ("tanh", 3, 10.0))
+    spec = NetworkSpec(activation="tanh", depth=3, width=8, weights=WeightSpec("glorot_uniform", 10.0, 1.0))
+    assert cell["label"] == spec.label() == "mlp-tanh-d3-w8-glorot_uniform(10)"  # the claims' seed key
+    y = sample_grid(spec, TINY.samples, derive_seed(TINY.seed, spec.label()), TINY.resolution)
+    for metric in TINY.metrics:
+        values = METRICS[metric](y).numpy()
+        s = summarise(values[np.isfinite(values)], np.random.default_rng(derive_seed(TINY.seed, spec.label(), metric)))
+        recorded = cell["metrics"][metric]
+        np.testing.assert_allclose([recorded["median"], recorded["low"], recorded["high"]], [s.median, s.low, s.high],
+                                   rtol=1e-12, err_msg=metric)
+
+
+def test_sweep_covers_heatmaps_zoo_and_noise(report):
+    ctx, _ = report
+    sweep = Sweep.read(ctx.out / "sweep.json")
+    assert sweep.settings == TINY
+    for a in TINY.activations:
+        assert not np.isnan(sweep.grid(a, "lz")).all()
+    for a in zoo_architectures(TINY):
+        depth = None if a == "unbiased" else TINY.zoo_depth
+        assert all(sweep.record(a, depth, m) for m in TINY.magnitudes), a
+    assert sweep.value(NOISE, None, None, "lz") > sweep.value("relu", 1, 1.0, "lz")
+
+
+def test_sweep_is_deterministic():
+    settings = SweepSettings(samples=3, resolution=24, width=4, magnitudes=(2.0,), depths=(2,), activations=("gelu",),
+                             metrics=("lz", "dct"), zoo_depth=2)
+    first, second = run_sweep(settings, show_progress=False), run_sweep(settings, show_progress=False)
+    assert first.records == second.records
+
+
+def linked_pngs(index_text: str) -> list[str]:
+    return re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", index_text)
+
+
+def test_every_png_is_linked_exists_and_is_not_blank(report):
+    ctx, index = report
+    links = linked_pngs(index.read_text())
+    on_disk = sorted(p.name for p in ctx.out.glob("*.png"))
+    assert sorted(links) == on_disk
+    expected = {f"heatmap-{m}.png" for m in TINY.metrics} | {f"gallery-{a}.png" for a in GALLERY_ACTIVATIONS}
+    assert expected <= set(on_disk)
+    for name in on_disk:
+        pixels = imread(ctx.out / name)[..., :3]
+        assert pixels.var() > 1e-3, f"{name} is blank"
+
+
+def test_blank_image_fails_the_pixel_check(tmp_path):
+    fig = figures.Figure(figsize=(2, 2))
+    figures.save(fig, tmp_path / "blank.png")
+    assert imread(tmp_path / "blank.png")[..., :3].var() < 1e-3
+
+
+def test_gallery_shows_network_0_of_each_cell(report):
+    ctx, _ = report
+    saved = np.load(ctx.out / "gallery.npz")
+    assert sorted(saved.files) == sorted(GALLERY_ACTIVATIONS)
+    images = saved["sine"]
+    assert images.shape[:2] == (len(TINY.magnitudes), len(TINY.depths))
+    spec = NetworkSpec(activation="sine", depth=3, width=8, weights=WeightSpec("glorot_uniform", 10.0, 1.0))
+    seed = derive_seed(TINY.seed, spec.label())
+    resolution = images.shape[-1]
+    np.testing.assert_array_equal(images[2, 1], sample_grid(spec, 1, seed, resolution)[0].numpy())
+    # the same network as the cell's first of n (float round-off may differ with the batch size)
+    np.testing.assert_allclose(images[2, 1], sample_grid(spec, TINY.samples, seed, resolution)[0].numpy(), rtol=1e-9,
+                               atol=1e-12)
+
+
+def test_gallery_figure_draws_the_saved_arrays(report):
+    ctx, _ = report
+    images = np.load(ctx.out / "gallery.npz")["tanh"]
+    fig = figures.gallery_figure("tanh", images, TINY.magnitudes, TINY.depths, "")
+    drawn = np.array([ax.images[0].get_array() for ax in fig.axes]).reshape(images.shape)
+    np.testing.assert_array_equal(drawn, images)
+
+
+def test_index_header_sections_and_claims(report):
+    ctx, index = report
+    text = index.read_text()
+    assert "| commit | `def456` |" in text and "| device | cpu" in text
+    assert "4 networks per cell, width 8, 24^2 grid" in text
+    assert "python -m redshift.report build --samples 4" in text
+    assert [title for title, _ in BUILT_IN] == ["Neural Redshift heatmaps", "Sample functions", "Claims",
+                                                "Ranking of the zoo", "Benchmark history"]
+    for title, _ in BUILT_IN:
+        assert f"## {title}" in text
+    assert "| **PASS** | `cases/x.yaml::tanh-rises[lz]` | tanh rises \\| with alpha |" in text
+    assert "**xfail reason:** measured 0.31; paper 0.1" in text
+    assert "**Stale:**" in text  # results from commit abc123, tree at def456
+    ranking = text.split("## Ranking of the zoo")[1]
+    assert ranking.count("| tanh+ln |") == len(TINY.metrics)
+    assert "magnitude 1: median [95%] | rank | magnitude 10: median [95%] | rank" in ranking
+
+
+def test_missing_claims_results_say_how_to_produce_them(tmp_path):
+    ctx = ReportContext(out=tmp_path, settings=TINY, results_json=tmp_path / "none.json", show_progress=False)
+    text = build_report(ctx, [("Claims", claims_section)]).read_text()
+    assert "does not exist. Produce it with `python -m pytest cases`" in text and "--run-claims" in text
+
+
+def test_sections_are_pluggable(tmp_path):
+    def extra_section(ctx) -> str:
+        (ctx.out / "extra.txt").write_text("x")
+        return "a table from another experiment family"
+
+    ctx = ReportContext(out=tmp_path, settings=TINY, results_json=tmp_path / "none.json", show_progress=False)
+    text = build_report(ctx, [("Claims", claims_section), ("Transformers", extra_section)]).read_text()
+    assert "## Transformers\n\na table from another experiment family" in text
+    assert "[Transformers](#transformers)" in text and (tmp_path / "extra.txt").exists()
+
+
+def test_gallery_section_needs_no_sweep(tmp_path):
+    ctx = ReportContext(out=tmp_path, settings=TINY, show_progress=False)
+    assert "gallery-relu.png" in gallery_section(ctx)
+    assert ctx._sweep is None and not (tmp_path / "sweep.json").exists()
+
+
+def test_bench_history_section_plots_the_stored_runs(tmp_path):
+    history = pytest.importorskip("bench.history")
+    folder = tmp_path / history.DEFAULT_HISTORY
+    for i, (commit, when) in enumerate([("aaa", "2026-01-01T00:00:00"), ("bbb", "2026-01-02T00:00:00")]):
+        history.save_run({"datetime": when, "commit_info": {"id": commit}, "machine_info": {"machine_key": "test-2cpu"},
+                          "benchmarks": [{"name": "test_lz", "extra_info": {"id": "lz76[b32-cpu]"},
+                                          "stats": {"data": [0.1 + 0.01 * (i + k) for k in range(8)]}}]}, folder)
+    ctx = ReportContext(out=tmp_path / "out", settings=TINY, root=tmp_path, show_progress=False)
+    text = bench_history_section(ctx)
+    assert "2 stored timing runs on machine `test-2cpu`" in text and "](bench-history-lz76.png)" in text
+    assert imread(ctx.out / "bench-history-lz76.png")[..., :3].var() > 1e-3
+    empty = ReportContext(out=tmp_path / "out2", settings=TINY, root=tmp_path / "none", show_progress=False)
+    assert "No benchmark history yet" in bench_history_section(empty)
