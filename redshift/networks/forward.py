@@ -56,8 +56,9 @@ def evaluate(spec: NetworkSpec, params: Parameters, inputs: Tensor, *, chunk_poi
     for 32 width-64 networks on a 64x64 grid, single thread). Chunks are rounded down to a multiple of
     CHUNK_ALIGN points (at least one) and the points are zero-padded to one, so every matmul sees
     whole BLAS register tiles: a row in a partial tile, or in a matmul small enough for torch's
-    naive kernel, is summed in another order. The outputs then do not depend on the chunk size,
-    nor on n (bitwise on CPU/MKL for width >= 7, tested; cuBLAS may still pick kernels by size).
+    naive kernel, is summed in another order. The outputs then do not depend on the chunk size
+    (bitwise on CPU/MKL for width >= 7, tested). They may change with n at round-off level (seen:
+    1.8e-15 between n = 1 and n = 4 at width 8 on a 128^2 grid); cuBLAS may pick kernels by size.
     """
     x = inputs.to(device=params.out_bias.device, dtype=params.out_bias.dtype)
     if x.ndim != 2 or x.shape[1] != spec.input_dim:
