@@ -10,6 +10,8 @@ reach p < 0.002, see bench.history). With benchmarks disabled the kernel runs ex
 """
 from __future__ import annotations
 
+import ctypes
+import gc
 import math
 import statistics
 import time
@@ -66,15 +68,16 @@ def median_time(fn: Callable[[], Any], device: str, rounds: int, warmup_rounds: 
     return statistics.median(times)
 
 
-def matmul_peak_gflops(device: str, rounds: int = 10) -> float:
-    """This machine's fp32 matmul rate: an n x n @ n x n float32 product (n = 2048 on CPU, 8192 on
-    CUDA, with torch's default fp32 precision, i.e. no TF32), 2 n^3 FLOP over the median time of
-    ``rounds`` calls after 2 warm-up calls."""
+def matmul_peak_gflops(device: str, rounds: int = 20) -> float:
+    """This machine's fp32 matmul rate: an n x n @ n x n float32 product into a preallocated output
+    (n = 2048 on CPU, 8192 on CUDA, torch's default fp32 precision, i.e. no TF32), 2 n^3 FLOP over
+    the median time of ``rounds`` calls after 3 warm-up calls."""
     n = MATMUL_SIZE[device]
     gen = torch.Generator(device=device).manual_seed(0)
     a = torch.randn(n, n, generator=gen, device=device)
     b = torch.randn(n, n, generator=gen, device=device)
-    seconds = median_time(lambda: a @ b, device, rounds, warmup_rounds=2)
+    c = torch.empty(n, n, device=device)
+    seconds = median_time(lambda: torch.mm(a, b, out=c), device, rounds, warmup_rounds=3)
     return 2 * n**3 / seconds / 1e9
 
 
@@ -124,11 +127,18 @@ class Bench:
         synchronize(self.device)
         return self.benchmark.pedantic(target, rounds=rounds, warmup_rounds=warmup, iterations=1)
 
-    def baseline(self, name: str, fn: Callable[[], Any], rounds: int = REFERENCE_ROUNDS) -> None:
-        """Time a floor the kernel is compared with (one batched FFT, zlib): recorded as
-        ``{name}_s`` and ``x_{name}`` = kernel median / baseline median."""
-        if self.timing:
-            self.baselines[name] = median_time(fn, self.device, rounds)
+    def baseline(self, name: str, fn: Callable[[], Any]) -> None:
+        """Time a floor the kernel is compared with (one batched FFT, zlib), with as many rounds as
+        the kernel got (the same --benchmark-max-time rule), median: recorded as ``{name}_s`` and
+        ``x_{name}`` = kernel median / floor median."""
+        if not self.timing:
+            return
+        target = synchronised(fn, self.device)
+        start = time.perf_counter()
+        target()
+        estimate = max(time.perf_counter() - start, 1e-9)
+        rounds = min(MAX_ROUNDS, max(self.min_rounds, math.ceil(self.max_time / estimate)))
+        self.baselines[name] = median_time(fn, self.device, rounds, warmup_rounds=0)
 
     def reference(self, name: str, per_item: Callable[[int], Any], items: int, unit: str, *,
                   share: tuple | None = None) -> Reference | None:
@@ -200,7 +210,8 @@ class Bench:
 
 class PeakMemory:
     """Peak memory above the level at entry, in bytes: CUDA from torch's allocator statistics; CPU
-    from the kernel's peak resident set (VmHWM), reset on entry through /proc/self/clear_refs."""
+    from the process's peak resident set (VmHWM), reset on entry through /proc/self/clear_refs
+    after returning malloc's free memory to the system (malloc_trim)."""
 
     def __init__(self, device: str):
         self.device = device
@@ -224,6 +235,10 @@ class PeakMemory:
             torch.cuda.reset_peak_memory_stats()
             self._base = torch.cuda.memory_allocated()
         else:
+            # Freed heap memory that malloc keeps counts in RSS and would be reused unseen:
+            # hand it back first, so that the kernel's allocations show in the peak.
+            gc.collect()
+            _malloc_trim()
             Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
             self._base = _status("VmRSS")
         return self
@@ -234,6 +249,14 @@ class PeakMemory:
             self.bytes = torch.cuda.max_memory_allocated() - self._base
         else:
             self.bytes = _status("VmHWM") - self._base
+
+
+def _malloc_trim() -> None:
+    """glibc's malloc_trim(0): return free heap memory of every arena to the system (no-op elsewhere)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _status(field: str) -> int:

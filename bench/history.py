@@ -287,8 +287,8 @@ def plot_history(runs: list[Run], out_dir: Path | str = DEFAULT_REPORTS) -> list
                 ids.append(key)
     written = []
     for kernel, ids in sorted(kernels.items()):
-        fig, ax = plt.subplots(figsize=(max(6.0, 1.0 + 0.6 * len(runs)), 4.5))
-        for key in ids:
+        fig, ax = plt.subplots(figsize=(max(6.0, 1.0 + 0.6 * len(runs)) + 3.0, 4.5))
+        for index, key in enumerate(ids):
             xs, med, lo, hi = [], [], [], []
             for x, run in enumerate(runs):
                 if key not in run.medians:
@@ -298,13 +298,14 @@ def plot_history(runs: list[Run], out_dir: Path | str = DEFAULT_REPORTS) -> list
                 med.append(run.medians[key])
                 lo.append(_quantile(data, 0.25))
                 hi.append(_quantile(data, 0.75))
-            line, = ax.plot(xs, med, marker="o", label=key[len(kernel):])
+            style = ("-", "--", ":")[index // 10 % 3]  # the colour cycle repeats after 10 ids
+            line, = ax.plot(xs, med, marker="o", linestyle=style, label=key[len(kernel):])
             ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.2)
         ax.set_yscale("log")
         ax.set_ylabel("median time per call (s)")
         ax.set_xticks(range(len(runs)), [r.label for r in runs], rotation=30, ha="right", fontsize=7)
         ax.set_title(f"{kernel}: history on {runs[0].machine}" if runs else kernel)
-        ax.legend(fontsize=6, loc="best")
+        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside the axes
         fig.tight_layout()
         path = out_dir / f"bench-history-{slug(kernel)}.png"
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -52,6 +52,8 @@ def test_sampler_memory(bench, case, device):
     with core.PeakMemory(device) as peak:
         y = bench.run(lambda: evaluate(spec, params, inputs), rounds=1, warmup_rounds=0)
     _check(bench, case, spec, params, inputs, dtype, y, checked=1)
+    assert peak.bytes >= 0.9 * y.nbytes, (  # the output alone is live at the end: else the probe is broken
+        f"measured peak {peak.bytes / 2**20:.0f} MiB < the {y.nbytes / 2**20:.0f} MiB output: memory probe failed")
     assert peak.bytes <= MEMORY_LIMIT_BYTES, (
         f"peak memory {peak.bytes / 2**20:.0f} MiB > {MEMORY_LIMIT_BYTES / 2**20:.0f} MiB for {bench.key}")
     bench.record(items=case.batch, unit="networks", flop=case.flop, peak_mib=peak.bytes / 2**20)

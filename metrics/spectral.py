@@ -187,5 +187,5 @@ def dct(y: torch.Tensor) -> torch.Tensor:
         float64 [...] on y's device; NaN where `degenerate(y)`.
     """
     h, w = y.shape[-2:]
-    mag = dct2(y).abs()
+    mag = dct2(y).abs_()  # in place: dct2 returns a fresh tensor, and a new 8-byte-per-value buffer costs page faults
     return _weighted_mean(mag, _dct_weights(h, w, y.device))

@@ -12,12 +12,20 @@ CHUNK_ALIGN = 64  # points; see evaluate
 CPU_CHUNK_BYTES = 16 * 2**20  # see evaluate
 
 
-def forward(spec: NetworkSpec, params: Parameters, x: Tensor) -> Tensor:
+#: Activations applied in place by ``forward(..., inplace=True)`` (same values, no new tensor).
+INPLACE_ACTIVATIONS = {"relu": torch.relu_, "tanh": torch.tanh_, "sigmoid": torch.sigmoid_, "sine": torch.sin_}
+
+
+def forward(spec: NetworkSpec, params: Parameters, x: Tensor, *, inplace: bool = False) -> Tensor:
     """x [p, input_dim] shared by all networks, or [n, p, input_dim] one set per network -> y [n, p].
 
     Differentiable (training uses it); every matmul is one torch.baddbmm over the n networks.
+    ``inplace`` (inference only, as in ``evaluate``): apply the activation in place when its input
+    is not used again, saving a pass and an allocation per layer (4% of a width-64 ReLU forward).
     """
     act = ACTIVATIONS[spec.hidden_activation]
+    if inplace and spec.hidden_activation in INPLACE_ACTIVATIONS and spec.residual != "activation":
+        act = INPLACE_ACTIVATIONS[spec.hidden_activation]  # z is not read after the activation
     h = x if x.ndim == 3 else x.expand(params.n, *x.shape)
     for layer, (weight, bias) in enumerate(zip(params.weights, params.biases)):
         z = torch.baddbmm(bias.unsqueeze(1), h, weight)
@@ -76,5 +84,5 @@ def evaluate(spec: NetworkSpec, params: Parameters, inputs: Tensor, *, chunk_poi
     x = torch.cat([x, x.new_zeros(-points % CHUNK_ALIGN, x.shape[1])])
     out = torch.empty(params.n, x.shape[0], device=x.device, dtype=x.dtype)
     for start in range(0, x.shape[0], chunk_points):
-        out[:, start:start + chunk_points] = forward(spec, params, x[start:start + chunk_points])
+        out[:, start:start + chunk_points] = forward(spec, params, x[start:start + chunk_points], inplace=True)
     return out[:, :points].contiguous()
