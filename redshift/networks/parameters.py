@@ -51,14 +51,14 @@ def half_plane_frequencies(max_frequency: int) -> Tensor:
     return torch.stack([k1[keep], k2[keep]], dim=-1).to(torch.float64)
 
 
-def _unit(scheme: str, shape: tuple[int, ...], generator: torch.Generator) -> Tensor:
+def unit_draw(scheme: str, shape: tuple[int, ...], generator: torch.Generator) -> Tensor:
     """U(-1, 1) for the uniform schemes, N(0, 1) for the normal ones."""
     if scheme in UNIFORM_SCHEMES:
         return 2 * torch.rand(shape, generator=generator, dtype=torch.float64) - 1
     return torch.randn(shape, generator=generator, dtype=torch.float64)
 
 
-def _base(scheme: str, fan_in: int, fan_out: int) -> float:
+def scheme_scale(scheme: str, fan_in: int, fan_out: int) -> float:
     """Bound or std at scale 1: sqrt(6 / (fan_in + fan_out)) for Glorot, 1 / sqrt(fan_in) for fan_in_normal."""
     if scheme == "glorot_uniform":
         return math.sqrt(6.0 / (fan_in + fan_out))
@@ -68,9 +68,9 @@ def _base(scheme: str, fan_in: int, fan_out: int) -> float:
 
 
 def _linear(w: WeightSpec, fan_in: int, fan_out: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
-    weight = w.scale * (_base(w.scheme, fan_in, fan_out) * _unit(w.scheme, (fan_in, fan_out), generator))
+    weight = w.scale * (scheme_scale(w.scheme, fan_in, fan_out) * unit_draw(w.scheme, (fan_in, fan_out), generator))
     bias_scale = w.scale if w.bias_scale is None else w.bias_scale
-    return weight, bias_scale * _unit(w.scheme, (fan_out,), generator)
+    return weight, bias_scale * unit_draw(w.scheme, (fan_out,), generator)
 
 
 def _draw_mlp(spec: NetworkSpec, generator: torch.Generator) -> tuple:

@@ -31,7 +31,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from redshift.claims.sources import merge
 from redshift.networks import NetworkSpec, SpecError, grid_points, sample_grid
-from redshift.networks.parameters import _base, _unit
+from redshift.networks.parameters import scheme_scale, unit_draw
 from redshift.report.sweep import SweepSettings
 from redshift.seeding import derive_seed
 
@@ -184,9 +184,9 @@ class FactoryArchitecture:
             for name, p in own.items():
                 shape = tuple(p.shape)
                 if is_bias(name):
-                    value = bias_scale * _unit(s.scheme, shape, generator)
+                    value = bias_scale * unit_draw(s.scheme, shape, generator)
                 elif p.ndim >= 2:
-                    value = magnitude * (_base(s.scheme, *fans(shape)) * _unit(s.scheme, shape, generator))
+                    value = magnitude * (scheme_scale(s.scheme, *fans(shape)) * unit_draw(s.scheme, shape, generator))
                 else:
                     value = p.detach().cpu()
                 drawn[name].append(value)
