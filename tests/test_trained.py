@@ -1,10 +1,12 @@
 """Trained-model experiments (redshift.trained): data generators, determinism, the claims source."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
 from redshift.claims.sources import SOURCES, Settings, SubjectError
-from redshift.trained import ModuloTask, ShortcutTask, output_lz, run
+from redshift.trained import ModuloTask, ShortcutTask, TrainedSpec, output_lz, run
 from redshift.trained.digits import CLASSES, N_IMAGES, predicted_class, with_band
 from redshift.trained.modulo import integer_points, modulo_labels, scale_inputs
 
@@ -128,6 +130,15 @@ def test_source_parse_and_label():
     digits = TRAINED.parse({"task": {"name": "digits", "band_pixels": 4}}, {"task": {"modulus": 4}})
     assert digits.network.input_dim == 68  # the modulo settings of the base do not leak into another task
     assert "digits_band4-train1000" in TRAINED.label(digits)
+
+
+def test_training_loss_is_the_tasks():
+    """The subject sets SGD only (redshift.training.TrainingSpec); the loss comes from the task."""
+    spec = TRAINED.parse({}, SMALL)
+    assert (spec.training.loss, spec.training.lr, spec.training.momentum) == ("logistic", 0.1, 0.9)
+    assert TRAINED.parse({"task": {"name": "digits"}}, SMALL).training.loss == "mse"
+    with pytest.raises(ValueError, match="loss: the mod10-16\\^2-train0.5 task trains with 'logistic', got 'mse'"):
+        TrainedSpec(spec.task, spec.network, replace(spec.training, loss="mse"))
 
 
 @pytest.mark.parametrize("mapping, field, fragment", [

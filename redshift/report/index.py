@@ -17,6 +17,8 @@ from redshift.nngp.report import architecture_vs_gd_section
 from redshift.pitfalls.report import pitfalls_section
 from redshift.report import sections
 from redshift.report.sweep import Sweep, SweepSettings, machine, run_sweep
+from redshift.trained.report import trained_section
+from redshift.transformers.report import transformers_section
 
 ROOT = Path(__file__).resolve().parents[2]
 SWEEP_JSON = "sweep.json"
@@ -54,6 +56,8 @@ SECTIONS: list[Section] = [
     ("Benchmark history", sections.bench_history_section),
     ("Pitfalls of simplicity bias", pitfalls_section),
     ("Architecture vs gradient descent", architecture_vs_gd_section),
+    ("Random transformers", transformers_section),
+    ("Trained models", trained_section),
 ]
 
 

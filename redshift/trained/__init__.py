@@ -2,7 +2,7 @@
 on digits with a colour band, trained with the batched trainer (redshift.training)."""
 from redshift.trained.datasets import TaskData
 from redshift.trained.digits import ShortcutTask
-from redshift.trained.experiment import TASKS, Optimisation, TrainedSpec, output_lz, run
+from redshift.trained.experiment import TASKS, TrainedSpec, output_lz, run
 from redshift.trained.modulo import ModuloTask
 
-__all__ = ["TASKS", "ModuloTask", "Optimisation", "ShortcutTask", "TaskData", "TrainedSpec", "output_lz", "run"]
+__all__ = ["TASKS", "ModuloTask", "ShortcutTask", "TaskData", "TrainedSpec", "output_lz", "run"]

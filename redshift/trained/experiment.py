@@ -1,6 +1,6 @@
 """One trained-model experiment: n seeds, each its own data split, initialisation and minibatch order
 (Neural Redshift §4; notes §3.5). All n networks train at once (redshift.training)."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -17,37 +17,25 @@ TASKS = {"modulo": ModuloTask, "digits": ShortcutTask}
 
 
 @dataclass(frozen=True)
-class Optimisation:
-    """SGD settings; the loss is the task's (logistic for modulo, mse for digits)."""
-
-    lr: float = 0.1
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    epochs: int = 100
-    batch_size: int = 32
-
-    def __post_init__(self):
-        self.training_spec("mse")  # validates every field: "lr: expected a number >= 0, got ..."
-
-    def training_spec(self, loss: str) -> TrainingSpec:
-        return TrainingSpec(loss=loss, lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay,
-                            epochs=self.epochs, batch_size=self.batch_size)
-
-    def label(self) -> str:
-        text = f"sgd(lr{self.lr:g},m{self.momentum:g},e{self.epochs},b{self.batch_size}"
-        return text + (f",wd{self.weight_decay:g})" if self.weight_decay else ")")
-
-
-@dataclass(frozen=True)
 class TrainedSpec:
-    """A task, the network trained on it (input_dim set by the task) and how it is trained."""
+    """A task, the network trained on it (input_dim set by the task) and how it is trained; the
+    training loss is the task's (logistic for modulo, mse for digits)."""
 
     task: ModuloTask | ShortcutTask
     network: NetworkSpec
-    optimisation: Optimisation = field(default_factory=Optimisation)
+    training: TrainingSpec
+
+    def __post_init__(self):
+        if self.training.loss != self.task.loss:
+            raise ValueError(f"loss: the {self.task.label()} task trains with {self.task.loss!r}, "
+                             f"got {self.training.loss!r}")
 
     def label(self) -> str:
-        return f"trained-{self.task.label()}-{self.network.label()}-{self.optimisation.label()}"
+        """``trained-<task>-<network>-sgd(lr..,m..,e..,b..[,wd..])`` (the loss is implied by the task)."""
+        t = self.training
+        sgd = f"sgd(lr{t.lr:g},m{t.momentum:g},e{t.epochs},b{t.batch_size}"
+        sgd += f",wd{t.weight_decay:g})" if t.weight_decay else ")"
+        return f"trained-{self.task.label()}-{self.network.label()}-{sgd}"
 
 
 def output_lz(outputs: Tensor) -> Tensor:
@@ -79,8 +67,8 @@ def run(spec: TrainedSpec, n: int, seed: int, device: str = "cpu", dtype: torch.
     def put(t: Tensor) -> Tensor:
         return t.to(device=device, dtype=dtype if t.is_floating_point() else t.dtype)
 
-    training = spec.optimisation.training_spec(spec.task.loss)
-    trained = train(spec.network, params, put(data.train_x), put(data.train_y), training, derive_seed(seed, "order"))
+    trained = train(spec.network, params, put(data.train_x), put(data.train_y), spec.training,
+                    derive_seed(seed, "order"))
     results = {
         "train_accuracy": accuracy(spec.task, predict(spec.network, trained, put(data.train_x)), put(data.train_labels)),
         "init_lz": output_lz(predict(spec.network, params, put(data.probe_x))),

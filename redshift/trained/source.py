@@ -6,7 +6,7 @@ A subject reads (merged over the file's and claim's ``trained:`` settings):
      task: {name: modulo, modulus: 10, n_values: 16, input_dim: 2, train_fraction: 0.5}
            | {name: digits, n_train: 1000, band_pixels: 8},
      network: {activation: sine, prefactor: 3.0, width: 256, depth: 1, weights: {...}},  # input_dim: the task's
-     training: {lr: 0.1, momentum: 0.9, weight_decay: 0.0, epochs: 100, batch_size: 32}}
+     training: {lr: 0.1, momentum: 0.9, weight_decay: 0.0, epochs: 100, batch_size: 32}}  # loss: the task's
 
 Training runs on the claim's device in the claim's dtype. The ``digits`` task needs the optional
 extra (scikit-learn); without it those claims are skipped with the reason.
@@ -20,26 +20,25 @@ import pytest
 
 from redshift.networks import NetworkSpec, SpecError
 from redshift.trained.digits import DigitsUnavailable
-from redshift.trained.experiment import TASKS, Optimisation, TrainedSpec, run
+from redshift.trained.experiment import TASKS, TrainedSpec, run
+from redshift.training import TrainingSpec
 
 KEYS = ("task", "network", "training")
+#: SGD settings a subject may set (TrainingSpec's fields but the loss, which is the task's) and their defaults
+TRAINING_DEFAULTS = {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.0, "epochs": 100, "batch_size": 32}
 TASK_METRICS = {name: ("train_accuracy", *task.accuracies, "init_lz", "trained_lz") for name, task in TASKS.items()}
 
 
-def _fields(cls) -> tuple[str, ...]:
-    return tuple(cls.__dataclass_fields__)
-
-
-def _build(cls, field: str, mapping: Mapping):
-    """cls(**mapping) with unknown keys and bad values reported as SubjectError under ``field``."""
+def _build(cls, field: str, mapping: Mapping, allowed: tuple[str, ...], **fixed):
+    """cls(**fixed, **mapping) with keys outside ``allowed`` and bad values reported as SubjectError
+    under ``field``."""
     from redshift.claims.sources import SubjectError
 
-    allowed = _fields(cls)
     for key in mapping:
         if key not in allowed:
             raise SubjectError(f"{field}.{key}", f"unknown key (allowed: {', '.join(allowed)})")
     try:
-        return cls(**mapping)
+        return cls(**fixed, **mapping)
     except ValueError as exc:
         name, _, message = str(exc).partition(": ")
         raise SubjectError(f"{field}.{name}", message or str(exc)) from None
@@ -70,7 +69,7 @@ class TrainedSource:
         name = task_map.pop("name", "modulo")
         if name not in TASKS:
             raise SubjectError("task.name", f"unknown value {name!r} (allowed: {', '.join(TASKS)})")
-        task = _build(TASKS[name], "task", task_map)
+        task = _build(TASKS[name], "task", task_map, tuple(TASKS[name].__dataclass_fields__))
         network_map = merge(base.get("network", {}), mapping.get("network", {}))
         if "input_dim" in network_map:
             raise SubjectError("network.input_dim", "set by the task (modulo: input_dim; digits: 64 + band_pixels)")
@@ -80,7 +79,9 @@ class TrainedSource:
             raise SubjectError(f"network.{exc.field}", exc.message) from None
         if network.family != "mlp":
             raise SubjectError("network.family", f"only 'mlp' networks are trained, got {network.family!r}")
-        training = _build(Optimisation, "training", merge(base.get("training", {}), mapping.get("training", {})))
+        training_map = merge(base.get("training", {}), mapping.get("training", {}))
+        training = _build(TrainingSpec, "training", {**TRAINING_DEFAULTS, **training_map}, tuple(TRAINING_DEFAULTS),
+                          loss=task.loss)
         return TrainedSpec(task, network, training)
 
     def label(self, spec: TrainedSpec) -> str:
