@@ -3,7 +3,6 @@
 The results document is synthetic, with labels made by the ``trained`` source itself, so a change of
 the label format breaks these tests rather than silently emptying the section.
 """
-import json
 
 import numpy as np
 import pytest
@@ -14,8 +13,7 @@ pytest.importorskip("matplotlib")
 from matplotlib.image import imread  # noqa: E402
 
 from redshift.claims.sources import SOURCES  # noqa: E402
-from redshift.report.index import SECTIONS, ReportContext, build_report  # noqa: E402
-from redshift.report.sweep import SweepSettings  # noqa: E402
+from redshift.report.index import SECTIONS, build_report  # noqa: E402
 from redshift.trained.report import (accuracy_figure, complexity_figure, complexity_pairs, prefactor_curves,  # noqa: E402
                                      shortcut_figure, spearman, trained_rows, trained_table, trained_section)
 
@@ -158,16 +156,8 @@ def test_shortcut_figure_draws_accuracies_and_init_lz():
     assert [p[1:] for p in drawn_points(container)] == [pytest.approx(RAW[digits(x), "init_lz"]) for x in (0.3, 3.0, 10.0)]
 
 
-def context(tmp_path, document=None) -> ReportContext:
-    path = tmp_path / "results.json"
-    if document is not None:
-        path.write_text(json.dumps(document))
-    return ReportContext(out=tmp_path / "out", settings=SweepSettings(), results_json=path, show_progress=False,
-                         commit="abc")
-
-
-def test_section_writes_three_non_blank_pngs(tmp_path):
-    ctx = context(tmp_path, results_document())
+def test_section_writes_three_non_blank_pngs(results_context):
+    ctx = results_context(results_document())
     assert ("Trained models", trained_section) in SECTIONS
     text = build_report(ctx, [("Trained models", trained_section)]).read_text()
     files = ["trained-modulo-accuracy.png", "trained-complexity-0.png", "trained-shortcut-0.png"]
@@ -179,6 +169,6 @@ def test_section_writes_three_non_blank_pngs(tmp_path):
 
 
 @pytest.mark.parametrize("document", [None, {"measurements": [], "claims": []}])
-def test_section_says_how_to_produce_missing_measurements(tmp_path, document):
-    text = trained_section(context(tmp_path, document))
+def test_section_says_how_to_produce_missing_measurements(results_context, document):
+    text = trained_section(results_context(document))
     assert "python -m pytest cases/trained.yaml" in text and "--run-claims" in text

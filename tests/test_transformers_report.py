@@ -3,7 +3,6 @@
 The results document is synthetic, with labels made by TransformerSpec itself, so a change of the
 label format breaks these tests rather than silently emptying the section.
 """
-import json
 
 import numpy as np
 import pytest
@@ -12,8 +11,7 @@ pytest.importorskip("matplotlib")
 
 from matplotlib.image import imread  # noqa: E402
 
-from redshift.report.index import SECTIONS, ReportContext, build_report  # noqa: E402
-from redshift.report.sweep import SweepSettings  # noqa: E402
+from redshift.report.index import SECTIONS, build_report  # noqa: E402
 from redshift.transformers.report import (gain_curves, gain_figure, transformer_rows, transformer_table,  # noqa: E402
                                           transformers_section)
 from redshift.transformers.spec import TransformerSpec  # noqa: E402
@@ -90,16 +88,8 @@ def test_gain_figure_draws_the_json_numbers():
     assert fig.legends and "iid random tokens" in [t.get_text() for t in fig.legends[0].get_texts()]
 
 
-def context(tmp_path, document=None) -> ReportContext:
-    path = tmp_path / "results.json"
-    if document is not None:
-        path.write_text(json.dumps(document))
-    return ReportContext(out=tmp_path / "out", settings=SweepSettings(), results_json=path, show_progress=False,
-                         commit="abc")
-
-
-def test_section_writes_a_non_blank_png_and_the_table(tmp_path):
-    ctx = context(tmp_path, results_document())
+def test_section_writes_a_non_blank_png_and_the_table(results_context):
+    ctx = results_context(results_document())
     assert ("Random transformers", transformers_section) in SECTIONS
     text = build_report(ctx, [("Random transformers", transformers_section)]).read_text()
     assert "![sequence complexity vs layer-norm gain" in text and "| `gpt2-sine-d4-w128-h4-v1024-ln7.35-T40` | 64 |" in text
@@ -108,7 +98,8 @@ def test_section_writes_a_non_blank_png_and_the_table(tmp_path):
 
 
 @pytest.mark.parametrize("document", [None, {"measurements": [], "claims": []}])
-def test_section_says_how_to_produce_missing_measurements(tmp_path, document):
-    text = transformers_section(context(tmp_path, document))
+def test_section_says_how_to_produce_missing_measurements(results_context, document):
+    ctx = results_context(document)
+    text = transformers_section(ctx)
     assert "python -m pytest cases/transformers.yaml" in text and "--run-claims" in text
-    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.png"))
+    assert not ctx.out.exists() or not list(ctx.out.glob("*.png"))
