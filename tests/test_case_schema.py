@@ -1,7 +1,9 @@
 """Case-file validation: every malformed file fails with one line naming file, claim and field."""
 import textwrap
+from pathlib import Path
 
 import pytest
+import yaml
 
 from redshift.claims.schema import CaseFileError, load_case_file
 
@@ -38,6 +40,18 @@ def test_good_file_builds_claims(tmp_path):
     assert claim.expectations[0].metric == "lz"
     assert claim.expectations[0].thresholds == {"min_ratio": 3.0}
     assert claim.expectations[0].alpha == 1e-3
+
+
+def test_full_tier_overrides_settings_and_sweep_values(tmp_path):
+    text = "claims:" + GOOD_CLAIM + "    full: {samples: 64, network: {width: 256}, sweep: {values: [1.0, 30.0, 100.0]}}\n"
+    path = tmp_path / "case.yaml"
+    path.write_text(textwrap.dedent(text))
+    (ci,) = load_case_file(path, "cases/case.yaml", "ci")
+    (full,) = load_case_file(path, "cases/case.yaml", "full")
+    assert ci.sweep_values == (1.0, 10.0) and ci.samples is None
+    assert [s.spec.weights.scale for (s,) in ci.groups] == [1.0, 10.0]
+    assert full.sweep_field == "weights.scale" and full.sweep_values == (1.0, 30.0, 100.0) and full.samples == 64
+    assert [(s.spec.weights.scale, s.spec.width) for (s,) in full.groups] == [(1.0, 256), (30.0, 256), (100.0, 256)]
 
 
 def test_defaults_merge_into_subjects(tmp_path):
@@ -91,6 +105,13 @@ def test_agreement_grid_is_a_product(tmp_path):
     ("claims:" + GOOD_CLAIM + "    alpha: 2.0\n", ["field 'alpha'"]),
     ("claims:" + GOOD_CLAIM + "    tier: nightly\n", ["field 'tier'", "allowed: ci, full"]),
     ("claims:" + GOOD_CLAIM.replace("id: tanh-rises", "id: Tanh Rises"), ["field 'id'"]),
+    ("claims:" + GOOD_CLAIM + "    full: {sweep: {values: [1.0, -3]}}\n",
+     ["field 'full.sweep.values[1].weights.scale'"]),  # full-tier subjects are checked in the CI tier too
+    ("claims:" + GOOD_CLAIM + "    full: {network: {width: 0}}\n", ["field 'full.network.width'"]),
+    ("claims:" + GOOD_CLAIM + "    full: {sweep: {field: depth, values: [1, 2]}}\n", ["field 'full.sweep.field'", "unknown key"]),
+    ("claims:" + GOOD_CLAIM + "    full: {sweep: {}}\n", ["field 'full.sweep'", "needs 'values'"]),
+    ("claims:\n  - id: f\n    kind: bounded\n    subject: {activation: relu}\n    metrics: {dct: {max: 1.0}}\n"
+     "    full: {sweep: {values: [1, 2]}}\n", ["field 'full.sweep'", "only a claim with a sweep"]),
     ("claims: []", ["field 'claims'", "non-empty"]),
     ("defaults: {sample: 3}\nclaims:" + GOOD_CLAIM, ["field 'defaults.sample'", "unknown key"]),
     ("claims:\n  - id: f\n    kind: bounded\n    subject: {function: wave}\n    metrics: {dct: {max: 1.0}}\n",
@@ -106,3 +127,15 @@ def test_malformed_file_gives_one_line(tmp_path, text, fragments):
     message = error(tmp_path, text)
     for fragment in fragments:
         assert fragment in message, message
+
+
+def test_every_full_block_of_the_case_files_changes_its_claim():
+    """A subject's own keys win over ``full:``: a full block whose settings the subjects override is a no-op."""
+    cases = Path(__file__).resolve().parents[1] / "cases"
+    for path in sorted(cases.glob("*.yaml")):
+        with_full = {c["id"] for c in yaml.safe_load(path.read_text(encoding="utf-8"))["claims"] if "full" in c}
+        ci = {c.id: c for c in load_case_file(path, path.name, "ci")}
+        for claim in load_case_file(path, path.name, "full"):
+            if claim.id in with_full:
+                assert (claim.groups, claim.samples) != (ci[claim.id].groups, ci[claim.id].samples), \
+                    f"{path.name}: {claim.id}: its full: block changes nothing"

@@ -7,7 +7,7 @@ from scipy.stats import norm
 
 from redshift.nngp.finite import rejection_error
 from redshift.nngp.kernels import nngp_kernel
-from redshift.nngp.posterior import label_ray_error, posterior_error
+from redshift.nngp.posterior import ACCEPTED, label_ray_error, posterior_error
 
 
 def problem(n_train: int = 4, n_test: int = 30, seed: int = 0):
@@ -25,6 +25,14 @@ def test_rao_blackwellised_and_joint_rejection_agree():
     assert accepted > 1000
     assert rb == pytest.approx(joint, abs=0.01)
     assert rb < 0.5
+
+
+def test_uses_the_first_accepted_draws_only():
+    kernel, y_train, y_test = problem()
+    for method in ("rb", "joint"):
+        few = posterior_error(kernel, y_train, y_test, 1_000_000, np.random.default_rng(0), method)
+        many = posterior_error(kernel, y_train, y_test, 100_000_000, np.random.default_rng(0), method)
+        assert few == many and few[1] == ACCEPTED  # more prior draws allowed: same stopping point and estimate
 
 
 def test_independent_prior_gives_chance():

@@ -6,7 +6,7 @@ import pytest
 
 from redshift.claims.sources import SOURCES, Settings, SubjectError
 from redshift.nngp import data
-from redshift.nngp.source import NNGPSpec
+from redshift.nngp.source import SHARED, NNGPSpec
 
 pytest.importorskip("sklearn", reason="the nngp source needs the 'digits' extra (scikit-learn)")
 SOURCE = SOURCES["nngp"]
@@ -28,6 +28,8 @@ def test_registered_with_defaults_for_every_setting():
     ({"method": "nero", "layers": 1}, "layers", "needs a hidden layer"),
     ({"method": "rejection", "activation": "erf"}, "activation", "suite's"),
     ({"method": "nero", "kernel": "identity"}, "kernel", "must be nngp"),
+    ({"n_train": 300, "n_test": 61}, "n_train", "exceeds the 360 digits of task 'binary'"),
+    ({"task": "parity", "n_train": 1798}, "n_train", "exceeds the 1797 digits"),
 ])
 def test_bad_settings_name_their_field(mapping, field, message):
     with pytest.raises(SubjectError, match=message) as info:
@@ -48,12 +50,22 @@ def test_draws_are_deterministic_and_independent():
     a = SOURCE.sample(spec, 3, 11, Settings())
     b = SOURCE.sample(spec, 3, 11, Settings())
     values = SOURCE.measure(a, "log_orthant")
+    SHARED.clear()  # recompute b's values instead of reading a's
     np.testing.assert_array_equal(values, SOURCE.measure(b, "log_orthant"))
     assert len(set(values)) == 3
     np.testing.assert_array_equal(a.splits[0].x_train, b.splits[0].x_train)
     assert not np.array_equal(a.splits[0].x_train, a.splits[1].x_train)
     bound = SOURCE.measure(a, "bound")
     assert np.all((SOURCE.measure(a, "estimate") <= bound) & (bound < 1))
+
+
+def test_draw_values_do_not_depend_on_the_number_of_draws_or_the_dtype():
+    spec = NNGPSpec(n_train=5, n_test=30, posterior_draws=100_000)
+    SHARED.clear()
+    few = SOURCE.measure(SOURCE.sample(spec, 2, 5, Settings(dtype="float32")), "test_error")
+    SHARED.clear()
+    many = SOURCE.measure(SOURCE.sample(spec, 4, 5, Settings()), "test_error")
+    np.testing.assert_array_equal(few, many[:2])  # so the process-wide cache SHARED may serve both
 
 
 def test_identity_kernel_draws_are_exact():
@@ -79,6 +91,8 @@ def test_splits_are_disjoint_normalised_and_labelled_by_task():
     assert set(np.unique(split.y_train)) <= {-1.0, 1.0}
     with pytest.raises(ValueError, match="exceeds the 360 digits"):
         data.draw_split("binary", 300, 100, rng)
+    assert {task: len(np.flatnonzero(digit <= 1)) if task == "binary" else len(digit)
+            for task in data.TASKS} == data.POOL_SIZES  # what parse checks sizes against
 
 
 def test_missing_scikit_learn_skips_with_the_reason(monkeypatch):

@@ -99,9 +99,10 @@ class Claim:
 class _Context:
     path: str
     claim: str | None = None
+    prefix: str = ""  # "full." while the claim's full-tier subjects are parsed
 
     def error(self, field_name: str | None, message: str) -> CaseFileError:
-        return CaseFileError(self.path, message, self.claim, field_name)
+        return CaseFileError(self.path, message, self.claim, self.prefix + field_name if field_name else field_name)
 
 
 def _type_name(value: Any) -> str:
@@ -171,6 +172,16 @@ def _sweep(ctx: _Context, value: Any, base_subject: Any, settings: Mapping) -> t
     subjects = tuple(_subject(ctx, f"sweep.values[{i}]", merge(base_subject, _dotted(field_name, v)), settings)
                      for i, v in enumerate(values))
     return field_name, tuple(values), subjects
+
+
+def _full_sweep(ctx: _Context, raw: Mapping, value: Any) -> dict:
+    """The claim's sweep with the values of ``full: {sweep: {values: [...]}}`` (same field, full-tier values)."""
+    if "sweep" not in raw:
+        raise ctx.error("full.sweep", "only a claim with a sweep (kinds increasing, flat) can override its values")
+    override = _mapping(ctx, "full.sweep", value, {"values"})
+    if "values" not in override:
+        raise ctx.error("full.sweep", "needs 'values' (the full-tier list of the sweep field's values)")
+    return {**raw["sweep"], "values": override["values"]}
 
 
 def _dotted(name: Any, value: Any) -> dict:
@@ -262,11 +273,12 @@ def _settings(ctx: _Context, raw: Mapping, inherited: Mapping) -> dict:
         if key and key in raw:
             if not isinstance(raw[key], Mapping):
                 raise ctx.error(key, f"expected a mapping of {source.name} settings, got {_type_name(raw[key])}")
+            merged = merge(settings.get(key, {}), raw[key])
             try:
-                source.parse(raw[key], {})
+                source.parse(merged, {})  # as it applies: over the inherited settings (defaults, the CI tier's)
             except SubjectError as exc:
                 raise ctx.error(f"{key}.{exc.field}", exc.message) from None
-            settings[key] = merge(settings.get(key, {}), raw[key])
+            settings[key] = merged
     if "samples" in raw:
         settings["samples"] = _positive_int(ctx, "samples", raw["samples"])
     if "resolution" in raw:
@@ -298,11 +310,15 @@ def _claim(ctx: _Context, raw: Any, defaults: Mapping, tier: str) -> Claim:
             raise ctx.error(key, f"expected text, got {_type_name(raw[key])}")
     claim_tier = _choice(ctx, "tier", raw.get("tier", "ci"), TIERS)
     settings = _settings(ctx, raw, defaults)
-    if "full" in raw:
-        full = _settings(ctx, _mapping(ctx, "full", raw["full"], SETTING_KEYS), settings)
-        if tier == "full":
-            settings = full
     groups, sweep_field, sweep_values = _groups(ctx, kind, raw, settings)
+    if "full" in raw:  # parsed in every tier, so a broken full-tier setting fails the CI collection too
+        full_raw = _mapping(ctx, "full", raw["full"], SETTING_KEYS | {"sweep"})
+        full_ctx = _Context(ctx.path, ctx.claim, "full.")
+        full = _settings(full_ctx, full_raw, settings)
+        full_claim = {**raw, "sweep": _full_sweep(ctx, raw, full_raw["sweep"])} if "sweep" in full_raw else raw
+        full_groups = _groups(full_ctx, kind, full_claim, full)
+        if tier == "full":
+            settings, (groups, sweep_field, sweep_values) = full, full_groups
     sources = {subject.source for group in groups for subject in group}
     expectations = _expectations(ctx, kind, raw.get("metrics"), settings.get("alpha", DEFAULT_ALPHA), sources)
     if "xfail" in raw:

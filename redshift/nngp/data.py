@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 TASKS = ("binary", "parity", "random")
+POOL_SIZES = {"binary": 360, "parity": 1797, "random": 1797}  # images of load_digits per task (178 zeros, 182 ones)
 MISSING_EXTRA = ("scikit-learn is not installed: the architecture-vs-GD claims need the 8x8 digits "
                  "(pip install 'neural-redshift-bench[digits]')")
 
@@ -49,6 +50,9 @@ def draw_split(task: str, n_train: int, n_test: int, rng: np.random.Generator) -
     """A random subset of the task's pool: first n_train of a permutation for training, the next n_test held out."""
     x, digit = digits()
     pool = np.flatnonzero(digit <= 1) if task == "binary" else np.arange(len(digit))
+    if len(pool) != POOL_SIZES[task]:
+        raise ValueError(f"scikit-learn's digits changed: task {task!r} has {len(pool)} images, "
+                         f"POOL_SIZES says {POOL_SIZES[task]}")
     if n_train + n_test > len(pool):
         raise ValueError(f"n_train + n_test = {n_train + n_test} exceeds the {len(pool)} digits of task {task!r}")
     order = pool[rng.permutation(len(pool))[:n_train + n_test]]

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from redshift.networks import ACTIVATIONS
-from redshift.nngp.data import TASKS, MissingDigits, Split, draw_split
+from redshift.nngp.data import POOL_SIZES, TASKS, MissingDigits, Split, draw_split
 from redshift.nngp.finite import rejection_error, sample_covariance, sample_outputs, suite_network
 from redshift.nngp.kernels import ANALYTIC, KERNEL_ACTIVATIONS, nngp_kernel
 from redshift.nngp.orthant import (
@@ -110,6 +110,9 @@ class NNGPSource:
             if key not in FIELDS:
                 raise SubjectError(key, f"unknown key (allowed: {', '.join(FIELDS)})")
         spec = NNGPSpec(**{k: _parse_value(k, v) for k, v in merged.items()})
+        if spec.n_train + spec.n_test > POOL_SIZES[spec.task]:
+            raise SubjectError("n_train", f"n_train + n_test = {spec.n_train + spec.n_test} exceeds the "
+                                          f"{POOL_SIZES[spec.task]} digits of task {spec.task!r}")
         if spec.method in ("nero", "rejection") and spec.layers < 2:
             raise SubjectError("layers", f"method {spec.method!r} needs a hidden layer (layers >= 2), got {spec.layers}")
         if spec.method in ("nero", "rejection") and spec.activation not in ACTIVATIONS:
@@ -156,8 +159,16 @@ class NNGPSource:
         return outputs.measure(metric)
 
 
+SHARED: dict = {}  # (spec, seed, value, draw[, dtype]) -> float, for every Draws of the process (see Draws)
+
+
 class Draws:
-    """The draws of one subject; metric values are computed on demand and shared between metrics."""
+    """The draws of one subject; metric values are computed on demand and shared between metrics.
+
+    Draw i depends only on (spec, seed, i), not on how many draws are taken, so per-draw values are kept in
+    the module-level SHARED: a claim that takes 16 draws of a subject reuses the 8 another claim measured,
+    and the NNGP estimators (float64 numpy) are shared between claims whatever their dtype setting.
+    """
 
     def __init__(self, spec: NNGPSpec, seed: int, splits: list[Split], dtype: torch.dtype):
         self.spec, self.seed, self.splits, self.dtype = spec, seed, splits, dtype
@@ -170,6 +181,12 @@ class Draws:
         if key not in self._cache:
             self._cache[key] = compute()
         return self._cache[key]
+
+    def _shared(self, key: tuple, compute) -> float:
+        key = (self.spec, self.seed) + key
+        if key not in SHARED:
+            SHARED[key] = compute()
+        return SHARED[key]
 
     def kernel(self, i: int) -> np.ndarray:
         """Kernel over [train; test] points of draw i (identity for kernel: identity)."""
@@ -184,11 +201,11 @@ class Draws:
         return self.kernel(i)[:self.spec.n_train, :self.spec.n_train]
 
     def log_orthant(self, i: int) -> float:
-        return self._cached(("c_hat", i), lambda: log_inverse_orthant_estimate(
+        return self._shared(("c_hat", i), lambda: log_inverse_orthant_estimate(
             self.train_kernel(i), self.splits[i].y_train, self.spec.mc_samples, self.rng(i, "orthant")))
 
     def log_orthant_bound(self, i: int) -> float:
-        return self._cached(("c_bar", i), lambda: log_inverse_orthant_bound(self.train_kernel(i), self.splits[i].y_train))
+        return self._shared(("c_bar", i), lambda: log_inverse_orthant_bound(self.train_kernel(i), self.splits[i].y_train))
 
     def errors(self) -> tuple[np.ndarray, np.ndarray]:
         """(train errors, test errors) over the draws for the subject's method."""
@@ -204,21 +221,23 @@ class Draws:
                                            torch.Generator().manual_seed(derive_seed(self.seed, "nero")),
                                            s.activation, s.weight_scale)
             return trained.train_error.double().numpy(), trained.test_error.double().numpy()
+        dtype = (self.dtype,) if s.method == "rejection" else ()  # the NNGP estimators do not use the dtype
+        return np.zeros(n), np.array([self._shared(("test_error", i) + dtype, lambda: self._test_error(i))
+                                      for i in range(n)])
+
+    def _test_error(self, i: int) -> float:
+        """Test error of draw i for the methods measured draw by draw (posterior, ray, rejection)."""
+        s, sp = self.spec, self.splits[i]
         if s.method == "rejection":
-            results = []
-            for i, sp in enumerate(self.splits):
-                x = torch.as_tensor(np.concatenate([sp.x_train, sp.x_test]), dtype=self.dtype)
-                outputs = random_outputs(x, s.networks, s.layers, s.width,
-                                         torch.Generator().manual_seed(derive_seed(self.seed, i, "networks")),
-                                         s.activation, s.weight_scale)
-                results.append(rejection_error(outputs.double().numpy(), sp.y_train, sp.y_test)[0])
-            return np.zeros(n), np.array(results)
+            x = torch.as_tensor(np.concatenate([sp.x_train, sp.x_test]), dtype=self.dtype)
+            outputs = random_outputs(x, s.networks, s.layers, s.width,
+                                     torch.Generator().manual_seed(derive_seed(self.seed, i, "networks")),
+                                     s.activation, s.weight_scale)
+            return rejection_error(outputs.double().numpy(), sp.y_train, sp.y_test)[0]
         if s.method == "ray":
-            return np.zeros(n), np.array([label_ray_error(self.kernel(i), sp.y_train, sp.y_test, s.label_scale)
-                                          for i, sp in enumerate(self.splits)])
-        return np.zeros(n), np.array([posterior_error(self.kernel(i), sp.y_train, sp.y_test, s.posterior_draws,
-                                                      self.rng(i, "posterior"), s.posterior_method)[0]
-                                      for i, sp in enumerate(self.splits)])
+            return label_ray_error(self.kernel(i), sp.y_train, sp.y_test, s.label_scale)
+        return posterior_error(self.kernel(i), sp.y_train, sp.y_test, s.posterior_draws, self.rng(i, "posterior"),
+                               s.posterior_method)[0]
 
     def kernel_error(self, i: int, quadrature: bool) -> float:
         s, split = self.spec, self.splits[i]
