@@ -1,1 +1,1 @@
-"""Worked examples: user architectures to compare with the zoo (docs/report.md)."""
+"""Worked examples: user architectures to compare with the zoo (README "Compare a new architecture")."""

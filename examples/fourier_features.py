@@ -1,5 +1,5 @@
 """A ReLU MLP on random Fourier features (Tancik et al., NeurIPS 2020), the worked example of
-``python -m redshift.report compare examples.fourier_features:fourier_relu`` (docs/report.md).
+``python -m redshift.report compare examples.fourier_features:fourier_relu`` (README "Compare a new architecture").
 
     f(x) = MLP_relu([sin(pi B x), cos(pi B x)]),   B [features, 2] ~ N(0, sigma^2), fixed
 

@@ -108,7 +108,7 @@ def architecture_vs_gd_section(ctx) -> str:
     if not curves and not ray:
         return "No architecture-vs-GD measurements in the results: run `python -m pytest cases/architecture_vs_gd.yaml`.\n"
     parts = ["Bernstein & Yue 2021 on the 8x8 digits (scikit-learn; MNIST is not available offline), "
-             "`cases/architecture_vs_gd.yaml`, `docs/architecture_vs_gd.md`. Medians over independent data draws "
+             "`cases/architecture_vs_gd.yaml`, the README's 'Architecture vs gradient descent'. Medians over independent data draws "
              "with 95% bootstrap intervals.\n"]
     if curves:
         figures.save(dataset_complexity_figure(curves), Path(ctx.out) / "dataset-complexity.png")

@@ -90,7 +90,7 @@ def pitfalls_section(ctx) -> str:
     from redshift.report import figures
 
     results_path = Path(ctx.results_json)
-    parts = ["Simplicity-bias claims (Shah et al. 2020; `cases/pitfalls.yaml`, `docs/pitfalls.md`): median "
+    parts = ["Simplicity-bias claims (Shah et al. 2020; `cases/pitfalls.yaml`, the README's 'The pitfalls of simplicity bias'): median "
              "over seeds [95% bootstrap interval] of each trained configuration's test accuracy and ROC AUC, "
              "and the same with the simple block S or the complex block S^c randomised.\n"]
     if results_path.exists():
