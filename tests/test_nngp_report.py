@@ -1,5 +1,4 @@
 """The architecture-vs-GD figures take the numbers parsed from the claims JSON by the nngp labels."""
-import json
 
 import pytest
 
@@ -38,15 +37,10 @@ def test_points_are_parsed_from_the_labels():
     assert levels["posterior L7 n5"][0] == 0.25 and levels["rejection L2 n5"][0] == 0.2
 
 
-def test_figures_and_section(tmp_path):
+def test_figures_and_section(results_context):
     pytest.importorskip("matplotlib")
     assert dataset_complexity_figure(dataset_complexity_points(RECORDS)).axes[0].get_xlabel() == "training examples n"
     assert label_ray_figure(*label_ray_points(RECORDS)).axes[0].get_xscale() == "log"
-    results = tmp_path / "results.json"
-    results.write_text(json.dumps({"measurements": RECORDS}))
-
-    class Context:
-        results_json, out = results, tmp_path / "report"
-
-    text = architecture_vs_gd_section(Context())
-    assert "dataset-complexity.png" in text and (tmp_path / "report" / "label-ray.png").exists()
+    ctx = results_context({"measurements": RECORDS})
+    text = architecture_vs_gd_section(ctx)
+    assert "dataset-complexity.png" in text and (ctx.out / "label-ray.png").exists()

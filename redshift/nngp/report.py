@@ -4,7 +4,6 @@
 The figure functions take plain numbers (median and 95% interval per point), parsed from the
 measurement records of ``reports/results.json`` by the ``nngp`` source's labels.
 """
-import json
 import re
 from pathlib import Path
 
@@ -99,10 +98,9 @@ def architecture_vs_gd_section(ctx) -> str:
     """Report section: both figures from ctx.results_json (run ``python -m pytest cases/architecture_vs_gd.yaml``)."""
     from redshift.report import figures
 
-    path = Path(ctx.results_json)
-    if not path.exists():
-        return f"No claims results at `{path}`: run `python -m pytest cases/architecture_vs_gd.yaml`.\n"
-    records = json.loads(path.read_text(encoding="utf-8")).get("measurements", [])
+    if ctx.results is None:
+        return f"No claims results at `{ctx.results_json}`: run `python -m pytest cases/architecture_vs_gd.yaml`.\n"
+    records = ctx.results.get("measurements", [])
     curves = dataset_complexity_points(records)
     ray, levels = label_ray_points(records)
     if not curves and not ray:

@@ -5,7 +5,6 @@ S^c-randomised test sets, by true class), computed from one seed of a configurat
 
 ``pitfalls_section(ctx)`` is the section builder registered in redshift.report.index.SECTIONS.
 """
-import json
 import re
 from pathlib import Path
 
@@ -89,16 +88,14 @@ def pitfalls_section(ctx) -> str:
     """Report section: the reliance table from ctx.results_json, and the logit histograms."""
     from redshift.report import figures
 
-    results_path = Path(ctx.results_json)
     parts = ["Simplicity-bias claims (Shah et al. 2020; `cases/pitfalls.yaml`, the README's 'The pitfalls of simplicity bias'): median "
              "over seeds [95% bootstrap interval] of each trained configuration's test accuracy and ROC AUC, "
              "and the same with the simple block S or the complex block S^c randomised.\n"]
-    if results_path.exists():
-        results = json.loads(results_path.read_text(encoding="utf-8"))
-        parts.append(reliance_table(results) if reliance_rows(results) else
+    if ctx.results is not None:
+        parts.append(reliance_table(ctx.results) if reliance_rows(ctx.results) else
                      "No pitfalls measurements in the results: run `python -m pytest cases/pitfalls.yaml`.\n")
     else:
-        parts.append(f"No claims results at `{results_path}`: run `python -m pytest cases/pitfalls.yaml`.\n")
+        parts.append(f"No claims results at `{ctx.results_json}`: run `python -m pytest cases/pitfalls.yaml`.\n")
     parts.append("Logits of one seed's network on the test set, by true class: relying on S alone shows as "
                  "overlapping classes once S is randomised and unchanged logits once S^c is.\n")
     for name, mapping in HISTOGRAMS.items():

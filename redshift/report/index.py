@@ -5,9 +5,11 @@ A section is ``(title, builder)``; ``builder(ctx: ReportContext) -> str`` writes
 ``ctx.out`` and returns Markdown (links relative to ``ctx.out``). Register one with
 ``SECTIONS.append(("Transformers", transformer_section))`` or pass ``sections=`` to ``build_report``.
 """
+import json
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -36,6 +38,12 @@ class ReportContext:
     show_progress: bool = True
     commit: str | None = field(default_factory=lambda: git_commit(ROOT))
     _sweep: Sweep | None = None
+
+    @cached_property
+    def results(self) -> dict | None:
+        """The claims run's document at ``results_json`` (read once for every section), None if absent."""
+        path = Path(self.results_json)
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
     @property
     def sweep(self) -> Sweep:

@@ -6,7 +6,6 @@ experiment's digit and colour accuracy and init LZ against the prefactor (§4.2,
 
 ``trained_section(ctx)`` is the section builder registered in redshift.report.index.SECTIONS.
 """
-import json
 import re
 from pathlib import Path
 
@@ -219,10 +218,9 @@ def trained_section(ctx) -> str:
              "split, initialisation and minibatch order); median over seeds [95% bootstrap interval]. Modulo "
              "addition: y = 1[(x1 + x2) mod M < M/2] on {0..15}^2, half the points train; shortcut: 8x8 digits "
              "with a colour band (scikit-learn's digits, MNIST is not available offline).\n"]
-    if not path.exists():
+    if ctx.results is None:
         return "\n".join(parts + [f"No claims results at `{path}`: {HOW}.\n"])
-    results = json.loads(path.read_text(encoding="utf-8"))
-    rows = trained_rows(results)
+    rows = trained_rows(ctx.results)
     if not rows:
         return "\n".join(parts + [f"No trained-model measurements in `{path}`: {HOW}.\n"])
     parts.append(trained_table(rows))
@@ -236,7 +234,7 @@ def trained_section(ctx) -> str:
         file = f"trained-complexity-{index}.png"
         figures.save(complexity_figure(members, f"LZ before and after training, {members[0]['task']}"), out / file)
         parts.append(f"Complexity before vs after training, {group}: Spearman rho of the medians "
-                     f"{spearman(members):.3f} over {len(members)} configurations{_claimed_spearman(results)}.\n\n"
+                     f"{spearman(members):.3f} over {len(members)} configurations{_claimed_spearman(ctx.results)}.\n\n"
                      f"![init vs trained complexity]({file})\n")
     init = prefactor_curves(rows, "init_lz", "digits")
     accuracies = {m: prefactor_curves(rows, m, "digits") for m in ("digit_accuracy", "colour_accuracy")}

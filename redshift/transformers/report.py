@@ -5,7 +5,6 @@ layer-norm gain gamma per MLP activation (one panel per metric and depth) with t
 
 ``transformers_section(ctx)`` is the section builder registered in redshift.report.index.SECTIONS.
 """
-import json
 import re
 from pathlib import Path
 
@@ -145,9 +144,9 @@ def transformers_section(ctx) -> str:
              "Complexity is the number of Lempel-Ziv phrases per token of the token ids (prompt included): LZ78 as "
              "in the paper's figure, LZ76 as the grid claims. Median over sequences [95% bootstrap interval]; "
              "iid uniform random tokens of the same vocabulary and length are the ceiling.\n"]
-    if not path.exists():
+    if ctx.results is None:
         return "\n".join(parts + [f"No claims results at `{path}`: {HOW}.\n"])
-    models, baselines = transformer_rows(json.loads(path.read_text(encoding="utf-8")))
+    models, baselines = transformer_rows(ctx.results)
     if not models:
         return "\n".join(parts + [f"No transformer measurements in `{path}`: {HOW}.\n"])
     parts.append(transformer_table(models, baselines))
