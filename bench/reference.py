@@ -12,7 +12,7 @@ import numpy as np
 import scipy.fft
 from numpy.polynomial import chebyshev as npcheb
 
-from metrics.reference import lz76_python
+from redshift.metrics.reference import lz76_python
 
 
 def fourier_one(y: np.ndarray) -> float:

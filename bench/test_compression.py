@@ -2,7 +2,7 @@
 quantise + zlib loop. Both are bound by zlib itself (one C call per grid), so expect a speed-up near 1."""
 import pytest
 
-import metrics
+import redshift.metrics as metrics
 from bench import reference
 from bench.core import run_grid_metric
 from bench.params import GRID_CASES, SEED

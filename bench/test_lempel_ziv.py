@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-import metrics
+import redshift.metrics as metrics
 from bench import core, reference
 from bench.core import run_grid_metric
 from bench.params import BITS_CASES, GRID_CASES, SEED
-from metrics.lempel_ziv import median_bits
-from metrics.reference import lz76_python
+from redshift.metrics.lempel_ziv import median_bits
+from redshift.metrics.reference import lz76_python
 
 CHECKED = 2
 

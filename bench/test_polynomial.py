@@ -2,7 +2,7 @@
 against a per-grid np.linalg.lstsq fit and, as a floor, one batched float64 rfft2 of the same data."""
 import pytest
 
-import metrics
+import redshift.metrics as metrics
 from bench import reference
 from bench.core import run_grid_metric
 from bench.params import GRID_CASES, SEED, metric_flop

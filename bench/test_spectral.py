@@ -2,11 +2,11 @@
 each against a plain per-grid reference and, as a floor, one batched float64 rfft2 of the same data."""
 import pytest
 
-import metrics
+import redshift.metrics as metrics
 from bench import reference
 from bench.core import run_grid_metric
 from bench.params import GRID_CASES, SEED, metric_flop
-from metrics.reference import fourier_quadrant_loop
+from redshift.metrics.reference import fourier_quadrant_loop
 
 
 @pytest.mark.cases(GRID_CASES)

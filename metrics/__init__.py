@@ -9,11 +9,11 @@ from collections.abc import Callable
 
 import torch
 
-from metrics.compression import zlib_ratio
-from metrics.guard import degenerate
-from metrics.lempel_ziv import lz, lz76
-from metrics.polynomial import chebyshev
-from metrics.spectral import dct, fourier, fourier_quadrant
+from redshift.metrics.compression import zlib_ratio
+from redshift.metrics.guard import degenerate
+from redshift.metrics.lempel_ziv import lz, lz76
+from redshift.metrics.polynomial import chebyshev
+from redshift.metrics.spectral import dct, fourier, fourier_quadrant
 
 METRICS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "fourier": fourier,

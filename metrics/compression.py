@@ -11,7 +11,7 @@ import zlib
 import numpy as np
 import torch
 
-from metrics.guard import as_grid, grid_metric
+from redshift.metrics.guard import as_grid, grid_metric
 
 LEVELS = 16
 ZLIB_LEVEL = 9

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from numba import njit, prange
 
-from metrics.guard import as_grid, grid_metric
+from redshift.metrics.guard import as_grid, grid_metric
 
 #: Largest dense transition table (states x alphabet, int32) one sequence may allocate: 2**25
 #: entries = 128 MiB per worker thread.

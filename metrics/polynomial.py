@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from numpy.polynomial import chebyshev as npcheb
 
-from metrics.guard import as_grid, grid_metric
+from redshift.metrics.guard import as_grid, grid_metric
 
 DEFAULT_DEGREE = 20
 

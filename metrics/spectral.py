@@ -17,7 +17,7 @@ import math
 import scipy.fft
 import torch
 
-from metrics.guard import as_grid, grid_metric
+from redshift.metrics.guard import as_grid, grid_metric
 
 
 def _magnitude(coeffs: torch.Tensor) -> torch.Tensor:

@@ -15,10 +15,10 @@ import scipy.fft
 import torch
 from numpy.polynomial import chebyshev as npcheb
 
-from metrics import METRICS, chebyshev, dct, degenerate, fourier, fourier_quadrant, lz, zlib_ratio
-from metrics.polynomial import chebyshev_coefficients
-from metrics.reference import fourier_quadrant_loop
-from metrics.spectral import dct2
+from redshift.metrics import METRICS, chebyshev, dct, degenerate, fourier, fourier_quadrant, lz, zlib_ratio
+from redshift.metrics.polynomial import chebyshev_coefficients
+from redshift.metrics.reference import fourier_quadrant_loop
+from redshift.metrics.spectral import dct2
 
 N = 64
 DEGREE = 20

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from metrics import lz76
-from metrics.lempel_ziv import MAX_TABLE_ENTRIES, median_bits
-from metrics.reference import lz76_python
+from redshift.metrics import lz76
+from redshift.metrics.lempel_ziv import MAX_TABLE_ENTRIES, median_bits
+from redshift.metrics.reference import lz76_python
 
 RNG_SEED = 20240302
 

@@ -14,7 +14,7 @@ pytest.importorskip("matplotlib")
 
 from matplotlib.image import imread  # noqa: E402
 
-from metrics import METRICS  # noqa: E402
+from redshift.metrics import METRICS  # noqa: E402
 from redshift.claims.stats import summarise  # noqa: E402
 from redshift.networks import NetworkSpec, WeightSpec, sample_grid  # noqa: E402
 from redshift.report import figures  # noqa: E402

@@ -18,7 +18,7 @@ from redshift.report.compare import compare_report, measure_architecture  # noqa
 from redshift.report.sections import heatmap_figures  # noqa: E402
 from redshift.report.sweep import Sweep, SweepSettings, run_sweep  # noqa: E402
 from redshift.seeding import derive_seed  # noqa: E402
-from metrics import METRICS  # noqa: E402
+from redshift.metrics import METRICS  # noqa: E402
 
 SMALL = SweepSettings(samples=4, resolution=24, width=8, magnitudes=(1.0, 10.0), depths=(1, 2),
                       activations=("relu", "tanh"), metrics=("fourier", "dct", "lz"), zoo_depth=2)

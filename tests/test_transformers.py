@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from metrics.reference import lz76_python
+from redshift.metrics.reference import lz76_python
 from redshift.claims.sources import SOURCES, Settings
 from redshift.networks import SpecError
 from redshift.transformers import (

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from metrics import METRICS
+from redshift.metrics import METRICS
 from redshift.analytic import FUNCTIONS, analytic_grid
 from redshift.networks import NetworkSpec, SpecError, sample_grid
 from redshift.nngp.source import NNGPSource

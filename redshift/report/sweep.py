@@ -27,7 +27,7 @@ from typing import Callable, Iterable
 import numpy as np
 import torch
 
-from metrics import METRICS
+from redshift.metrics import METRICS
 from redshift.claims.report import atomic_write_text, git_commit
 from redshift.analytic import analytic_grid
 from redshift.claims.stats import summarise

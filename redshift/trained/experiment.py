@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from metrics import lz
+from redshift.metrics import lz
 from redshift.networks import NetworkSpec, sample_parameters
 from redshift.seeding import derive_seed
 from redshift.trained.digits import ShortcutTask

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from numba import njit, prange
 
-from metrics import lz76
+from redshift.metrics import lz76
 
 
 @njit(cache=True)

@@ -1,0 +1,1 @@
+"""The claims framework: case files -> claims -> measurements -> verdicts -> pytest items -> results."""
