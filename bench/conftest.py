@@ -1,35 +1,37 @@
-"""pytest configuration of the timing harness in bench/ (README "Performance").
+"""pytest configuration of the timing harness in bench/ (docs/benchmarks.md).
 
-Two modes, decided once per session:
-- timing: when a path inside bench/ is named on the command line (``pytest bench``,
-  ``pytest bench/test_sampler.py -k w64``), or with ``--benchmark-enable``. Cases of ``--tier ci``
-  (default; about a second or less per call) or ``--tier full`` (all) are timed with pytest-benchmark
-  next to their plain references, and a summary table and the speed targets are printed.
-- correctness: everywhere else (plain ``pytest``, which CI runs, collects bench/ through
-  ``testpaths``), or with ``--benchmark-disable``: as if ``--benchmark-disable`` were given, each
-  benchmark body runs once on the smallest case of its kernel and checks the kernel against its
-  reference. Nothing is timed. ``pytest bench --benchmark-disable --tier full`` checks every case.
+Two modes, chosen by pytest-benchmark's own flags, never by which paths are named:
+- correctness (the default; what plain ``pytest`` and CI run, bench/ being in ``testpaths``):
+  benchmarks are disabled, and each benchmark body runs once, on the smallest case of its kernel,
+  checking the kernel against its plain reference. Nothing is timed.
+- timing: ``--benchmark-enable`` (or ``--benchmark-only``). The cases of ``--tier ci`` (default:
+  about a second or less per call on 2 CPU cores; every CUDA case) are timed with pytest-benchmark
+  next to their plain references, and a table of rates and the speed targets are printed. Timing
+  under xdist (``-n``) is refused: pytest-benchmark does not time there.
+``--tier full`` picks every case in either mode (hours of timing on 2 CPU cores).
+
+Storage is pytest-benchmark's: ``--benchmark-autosave`` (or ``--benchmark-save NAME``) writes the run
+to ``--benchmark-storage`` (default ``file://./.benchmarks``) as ``<machine id>/<NNNN>_<name>.json``.
+In timing mode ``--benchmark-save-data`` is implied, so that stored runs carry every raw round
+(the history's compare tests them). Through pytest-benchmark's public hooks this file adds to a run
+the torch version, threads, the GPU and the hardware key (``machine_info``: ``redshift_bench``,
+``machine_key``), and the tier, devices and fp32 matmul rates measured in the session (top-level
+``redshift_bench``). Every benchmark's ``extra_info`` holds its id and rates (bench/core.py).
 
 Devices (the claims plugin's ``--device``): ``cpu`` or ``cuda`` runs the cases on that device;
-``auto`` (default) collects both, and the CUDA cases skip with a reason when torch sees no GPU.
-Ids are ``<kernel>[<case>-<device>]``, the keys of the history (bench.history).
-
-``--bench-save`` stores a timing run in the history (``--bench-history``, default
-.benchmarks/history/<machine>/), keyed by commit, written atomically.
+``auto`` (default) collects both, and the CUDA cases skip with a reason when torch sees no GPU
+(in correctness mode they are left out). Ids are ``<kernel>[<case>-<device>]``, the history's keys.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 import torch
 
 from bench import core, history, params
-from redshift.claims.plugin import resolve_device
-
-BENCH_DIR = Path(__file__).resolve().parent
+from redshift.core import resolve_device
 
 
 @dataclass
@@ -44,7 +46,6 @@ class State:
     left_out: int = 0                                    # cases not selected by the mode and tier
     no_gpu: int = 0                                      # CUDA cases left out without a GPU (correctness mode)
     empty: set = field(default_factory=set)              # test functions with no case selected
-    saved: str | None = None                             # what --bench-save did
 
     def peak(self, device: str) -> float:
         if device not in self.peaks:
@@ -64,45 +65,40 @@ class State:
 state_key = pytest.StashKey[State]()
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("bench", "timing harness (bench/)")
-    group.addoption("--bench-save", action="store_true", default=False,
-                    help="store this timing run in the benchmark history, keyed by commit (see bench.history)")
-    group.addoption("--bench-history", default=os.path.join(".benchmarks", "history"),
-                    help="history folder, relative to the rootdir (default .benchmarks/history)")
+def timing_mode(config: pytest.Config) -> bool:
+    """True with --benchmark-enable or --benchmark-only; UsageError if that is asked under xdist (the
+    tests pytest-benchmark makes before it disables timing: the dist option, a worker's environment)."""
+    timing = bool(config.getoption("benchmark_enable") or config.getoption("benchmark_only"))
+    under_xdist = config.getoption("dist", "no") != "no" or "PYTEST_XDIST_WORKER" in os.environ
+    if timing and under_xdist:
+        raise pytest.UsageError("--benchmark-enable: pytest-benchmark does not time under xdist; run bench/ without -n")
+    return timing
 
 
-def bench_named(config: pytest.Config) -> bool:
-    """True when a path inside bench/ was named on the command line (not through testpaths)."""
-    if config.args_source is not pytest.Config.ArgsSource.ARGS:
-        return False  # plain `pytest`: testpaths or the current directory
-    base = Path(config.invocation_params.dir)
-    for arg in config.args:
-        path = (base / arg.split("::", 1)[0]).resolve()
-        if path == BENCH_DIR or BENCH_DIR in path.parents:
-            return True
-    return False
-
-
-def timing_requested(config: pytest.Config) -> bool:
-    """True when bench/ was named on the command line or timing was forced, and not disabled."""
-    if config.getoption("benchmark_enable") or config.getoption("benchmark_only"):
-        return True
-    return not config.getoption("benchmark_disable") and bench_named(config)
+def bench_devices(option: str) -> tuple[str, ...]:
+    """The devices of the cases: both for ``auto``, else the one --device names (cpu or cuda)."""
+    if option == "auto":
+        return ("cpu", "cuda")
+    try:
+        device = resolve_device(option)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if device not in ("cpu", "cuda"):
+        raise pytest.UsageError(f"--device {option}: bench/ runs on cpu or cuda (choose the GPU with "
+                                "CUDA_VISIBLE_DEVICES)")
+    return (device,)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # Runs before pytest-benchmark's own pytest_configure (trylast), which reads these options.
     config.addinivalue_line("markers", "cases(list): the benchmark cases of a test, parametrized with the devices")
-    timing = timing_requested(config)
-    if not timing:
+    timing = timing_mode(config)
+    if timing:
+        config.option.benchmark_save_data = True
+    else:
         config.option.benchmark_disable = True
-    option = config.getoption("device")
-    devices = ("cpu", "cuda") if option == "auto" else (resolve_device(option),)
-    # --tier full widens correctness mode only when bench/ is named: a plain `pytest --tier full`
-    # (the paper-sized claims) keeps bench/ at its smallest cases.
-    tier = config.getoption("tier") if timing or bench_named(config) else "ci"
-    state = State(timing=timing, tier=tier, devices=devices)
+    state = State(timing=timing, tier=config.getoption("redshift_tier"),
+                  devices=bench_devices(config.getoption("redshift_device")))
     if config.getoption("benchmark_columns") is None:
         config.option.benchmark_columns = ["median", "iqr", "rounds"]
     config.stash[state_key] = state
@@ -112,10 +108,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     state = config.stash[state_key]
     devices = "+".join(state.devices)
     if state.timing:
-        return [f"bench: timing mode, --tier {state.tier}, devices {devices} (plain `pytest` only checks them)"]
+        return [f"bench: timing mode, --tier {state.tier}, devices {devices}"]
     what = "every case" if state.tier == "full" else "the smallest case of each kernel"
-    return [f"bench: correctness mode (benchmarks disabled): {what} runs once against its reference; "
-            "`pytest bench` times them"]
+    return [f"bench: correctness mode: {what} runs once against its reference; --benchmark-enable times them"]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -161,47 +156,34 @@ def bench(request, device, matmul_peak) -> core.Bench:
     config = request.config
     state = config.stash[state_key]
     benchmark = request.getfixturevalue("benchmark")  # after the skip: an unused fixture warns
-    return core.Bench(benchmark, device, request.node.name.removeprefix("test_"),
+    return core.Bench(benchmark, device, request.node.name.removeprefix("test_"), timing=state.timing,
                       min_rounds=config.getoption("benchmark_min_rounds"),
                       max_time=float(config.getoption("benchmark_max_time")),
                       peak=lambda: matmul_peak(device), rows=state.rows, reference_cache=state.reference_cache)
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
-    """Add torch, threads, the measured fp32 matmul rates and the GPU (name, memory)."""
-    state = config.stash[state_key]
-    info = {"torch": torch.__version__, "threads": torch.get_num_threads(),
-            "cpu_matmul_gflops": state.peak("cpu")}
-    if "cuda" in state.devices and torch.cuda.is_available():
+    """The machine's facts: torch, threads, the GPU torch sees, and the hardware key of the history."""
+    gpu = None
+    info = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+    if torch.cuda.is_available():
         props = torch.cuda.get_device_properties(0)
+        gpu = props.name
         info["cuda"] = {"name": props.name, "memory_bytes": props.total_memory,
-                        "capability": f"{props.major}.{props.minor}", "cuda_version": torch.version.cuda,
-                        "matmul_gflops": state.peak("cuda")}
+                        "capability": f"{props.major}.{props.minor}", "cuda_version": torch.version.cuda}
     machine_info["redshift_bench"] = info
-    machine_info["machine_key"] = history.machine_key(machine_info)
+    machine_info["machine_key"] = history.hardware_key(machine_info.get("cpu") or {}, gpu)
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """--bench-save: the run as pytest-benchmark's JSON document (raw rounds included), into the history."""
-    config = session.config
-    state = config.stash.get(state_key, None)
-    if state is None or not config.getoption("bench_save") or hasattr(config, "workerinput"):
-        return
-    if not state.timing or not state.rows:
-        state.saved = "nothing was timed: nothing saved"
-        return
-    if exitstatus == pytest.ExitCode.INTERRUPTED:
-        state.saved = "interrupted: nothing saved, the history is unchanged"
-        return
-    session_ = config._benchmarksession  # pytest-benchmark's session object; it has no public accessor
-    commit_info = config.hook.pytest_benchmark_generate_commit_info(config=config)
-    config.hook.pytest_benchmark_update_commit_info(config=config, commit_info=commit_info)
-    document = config.hook.pytest_benchmark_generate_json(
-        config=config, benchmarks=session_.benchmarks, include_data=True,
-        machine_info=session_.get_machine_info(), commit_info=commit_info)
-    config.hook.pytest_benchmark_update_json(config=config, benchmarks=session_.benchmarks, output_json=document)
-    path = history.save_run(document, config.rootpath / config.getoption("bench_history"))
-    state.saved = f"saved to {path.relative_to(config.rootpath) if path.is_relative_to(config.rootpath) else path}"
+def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list, output_json: dict) -> None:
+    """This run's settings and the fp32 matmul rates measured in it (a run's, not the machine's facts,
+    so that pytest-benchmark's --benchmark-compare does not see a different machine each session),
+    and each benchmark's params with the case as its id."""
+    state = config.stash[state_key]
+    output_json["redshift_bench"] = {"tier": state.tier, "devices": list(state.devices),
+                                     "matmul_gflops": dict(state.peaks)}
+    for bench in output_json["benchmarks"]:  # the case objects as their ids, not as "UNSERIALIZABLE[...]"
+        bench["params"] = {name: getattr(value, "id", value) for name, value in (bench.get("params") or {}).items()}
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-benchmark's own table
@@ -211,20 +193,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         return
     if not state.timing and state.collected:
         gpu = f"; {state.no_gpu} CUDA cases left out (no GPU)" if state.no_gpu else ""
-        terminalreporter.write_line(f"bench: correctness mode: {state.collected} cases run once; {state.left_out} larger "
-                                    f"ones are timed by `pytest bench` (--tier full runs all){gpu}")
+        terminalreporter.write_line(f"bench: correctness mode: {state.collected} cases run once; {state.left_out} "
+                                    f"more are timed by --benchmark-enable (--tier full: all){gpu}")
     if state.rows:
         _print_rates(terminalreporter, state)
         _print_targets(terminalreporter, state)
-    if state.saved:
-        terminalreporter.write_line(f"bench history: {state.saved}")
-
-
-def _time(seconds: float) -> str:
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
 
 
 def _rate(value: float) -> str:
@@ -247,9 +220,9 @@ def _print_rates(tr, state: State) -> None:
     for r in state.rows:
         case = r["id"][len(r["kernel"]) + 1:-1]
         floors = [f"{r[k]:.2g}x {k[2:]}" for k in r if k.startswith("x_")]
-        rows.append((r["kernel"], case, _time(r["median_s"]), f"{_rate(r['items_per_s'])} {r['unit']}",
+        rows.append((r["kernel"], case, history.format_time(r["median_s"]), f"{_rate(r['items_per_s'])} {r['unit']}",
                      _num(r.get("gflops"), ".1f"), _num(r.get("pct_peak"), ".0f"), r.get("reference", ""),
-                     _time(r["reference_s"]) if "reference_s" in r else "",
+                     history.format_time(r["reference_s"]) if "reference_s" in r else "",
                      f"{r['speedup']:.3g}x" if "speedup" in r else "", ", ".join(floors)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:

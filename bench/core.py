@@ -94,9 +94,10 @@ class Bench:
     """The per-test helper: times the kernel with pytest-benchmark, times references and baselines
     in the same run, and fills ``benchmark.extra_info`` (and the session's summary rows)."""
 
-    def __init__(self, benchmark, device: str, key: str, *, min_rounds: int, max_time: float,
+    def __init__(self, benchmark, device: str, key: str, *, timing: bool, min_rounds: int, max_time: float,
                  peak: Callable[[], float], rows: list, reference_cache: dict):
         self.benchmark = benchmark
+        self.timing = timing  # False: benchmarks disabled (correctness mode), each body runs once
         self.device = device
         self.key = key  # history id, e.g. "sampler[w64-d3-g256-b32-relu-float32-cpu]"
         self.kernel = key.split("[", 1)[0]
@@ -106,10 +107,6 @@ class Bench:
         self._rows = rows
         self._reference_cache = reference_cache
         self.baselines: dict[str, float] = {}
-
-    @property
-    def timing(self) -> bool:
-        return not self.benchmark.disabled
 
     def run(self, fn: Callable[[], Any], *, rounds: int | None = None, warmup_rounds: int | None = None) -> Any:
         """Time ``fn`` (see the module docstring) and return its output; call it once if disabled."""

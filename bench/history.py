@@ -1,197 +1,252 @@
-"""Benchmark history across commits: save, list, compare (the asv rule) and plot.
+"""Benchmark history across commits: what pytest-benchmark's own storage lacks (docs/benchmarks.md).
 
-    python -m bench.history save RUN.json      # import a pytest-benchmark --benchmark-json file
-    python -m bench.history list
-    python -m bench.history compare [--baseline REV] [--contender REV]
-    python -m bench.history plot
+    python -m bench.history compare [--baseline REV] [--contender REV] [-k TEXT]   # the asv rule; exit 1 on a regression
+    python -m bench.history run REV_RANGE [-k EXPR] [--tier ci|full] [-- PYTEST_ARGS]  # time A and every commit of A..B
+    python -m bench.history publish [--out DIR]                                     # static trend page, index.html
+    (each takes --history DIR, default .benchmarks, and --repo DIR, the git repository, default .)
 
-(``pytest bench --bench-save`` saves a run directly.) Runs live in
-``.benchmarks/history/<machine>/<UTC time>_<commit 12>[-dirty].json``: one file per run, the
-pytest-benchmark JSON with every raw round (``stats.data``), its ``commit_info`` and
-``machine_info``. Each file is written once, atomically (temporary file in the same folder, fsync,
-os.replace), and never rewritten, so an interrupted run loses nothing already stored. ``<machine>``
-names the hardware (CPU model and count, GPU): timings from different machines are never compared.
+Runs are stored by pytest-benchmark itself (``pytest bench --benchmark-enable --benchmark-autosave``;
+bench/conftest.py adds ``--benchmark-save-data``), in its layout under ``--benchmark-storage``
+(default ``file://./.benchmarks``): ``<storage>/<machine id>/<NNNN>_<name>.json``, the machine id being
+pytest-benchmark's ``<system>-<implementation>-<python>-<bits>``. This module reads those files back
+through their documented fields only: ``commit_info`` (id, dirty), ``machine_info`` (bench/conftest.py
+adds ``machine_key``, the hardware: CPU model and count, GPU), ``datetime`` and ``benchmarks[]``
+(``name``, ``extra_info.id``, ``stats.median/q1/q3`` and the raw rounds ``stats.data``). Two runs are
+of the same machine when both the machine id folder and the hardware key agree; runs of different
+machines are never compared. A commit whose bench failed under ``run`` is recorded next to the runs,
+in ``<storage>/<machine id>/failed/<commit>.json`` (a folder pytest-benchmark does not read).
 
 Compare (asv's rule, airspeed velocity ``asv compare``): for every benchmark id present in both
-runs, ratio = median(contender rounds) / median(baseline rounds), and p = two-sided Mann-Whitney U
+runs, ratio = median(contender rounds) / median(baseline rounds) and p = two-sided Mann-Whitney U
 test on the raw rounds (scipy.stats.mannwhitneyu). A change is real only when the ratio passes the
-factor (default 1.1) AND p < 0.002: ratio > 1.1 is a regression, ratio < 1/1.1 an improvement.
-Fewer rounds than can reach p < 0.002 (7 vs 7) are reported, never called. The command exits 1
-when any benchmark regressed, 0 otherwise (2 on a usage error), prints a table, and writes the
-history plots (needs matplotlib: ``pip install -e '.[report]'``; the comparison itself does not).
+factor (default 1.1) AND p < 0.002: ratio > 1.1 is a regression, ratio < 1/1.1 an improvement. Fewer
+rounds than can reach p < 0.002 (7 vs 7) are reported, never called. The baseline is, by default, the
+nearest git ancestor of the contender's commit that has a run on the same machine (a run of a
+modified working tree, ``dirty``, has its own commit's clean run as nearest ancestor).
+
+Exit status: 0; 1 when compare finds a regression or a commit of ``run`` failed; 2 on a usage error
+or a bad history file (one line naming the file).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import math
-import os
+import platform
 import re
 import statistics
 import sys
-import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
-DEFAULT_HISTORY = Path(".benchmarks") / "history"
-DEFAULT_REPORTS = Path("reports")
+from bench import commits
+
+DEFAULT_HISTORY = Path(".benchmarks")
+#: pytest-benchmark's file storage names a run <counter>_<name>.json (storage/file.py, FileStorage.save).
+RUN_GLOB = "[0-9][0-9][0-9][0-9]_*.json"
+FAILED_FOLDER = "failed"
 FACTOR = 1.1
 ALPHA = 0.002
 
 
-# --- storage ---------------------------------------------------------------------------------------
+class HistoryError(Exception):
+    """A bad history file or folder; the message is one line and names it."""
 
 
-def _umask_mode() -> int:
-    """0o666 less the process umask: the mode open() would give a new file (mkstemp gives 0o600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
+# --- machines ---------------------------------------------------------------------------------------
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` all at once: a temporary file in the same folder, flushed and
-    fsynced, then os.replace (atomic on POSIX and Windows). On any failure the temporary file is
-    removed and ``path`` is untouched."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def storage_machine_id() -> str:
+    """The folder pytest-benchmark stores this interpreter's runs in (pytest_benchmark.utils.get_machine_id):
+    ``<system>-<implementation>-<major.minor>-<bits>``, e.g. ``Linux-CPython-3.11-64bit``."""
+    return "-".join((platform.system(), platform.python_implementation(),
+                     ".".join(platform.python_version_tuple()[:2]), platform.architecture()[0]))
 
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unknown"
 
 
-def machine_key(machine_info: dict) -> str:
-    """Hardware name of a run: ``<cpu brand>-<n>cpu[-<gpu name>]``, e.g. ``amd-epyc-2cpu``."""
-    cpu = machine_info.get("cpu") or {}
-    brand = cpu.get("brand_raw") or machine_info.get("processor") or machine_info.get("machine") or "cpu"
-    count = cpu.get("count") or os.cpu_count()
-    key = f"{slug(brand)}-{count}cpu"
-    gpu = (machine_info.get("redshift_bench") or {}).get("cuda")
-    if gpu:
-        key += f"-{slug(gpu['name'])}"
-    return key
+def hardware_key(cpu: dict, gpu: str | None) -> str:
+    """``<cpu brand>-<n>cpu[-<gpu name>]``, e.g. ``amd-epyc-9b45-2cpu``, from py-cpuinfo's dict
+    (pytest-benchmark's ``machine_info.cpu``) and the CUDA device's name."""
+    key = f"{slug(str(cpu.get('brand_raw') or cpu.get('arch') or 'cpu'))}-{cpu.get('count') or 0}cpu"
+    return f"{key}-{slug(gpu)}" if gpu else key
 
 
-def commit_key(commit_info: dict) -> str:
-    """``<first 12 hex of the commit>`` plus ``-dirty`` for a modified working tree."""
-    commit = str((commit_info or {}).get("id") or "unknown")[:12]
-    return commit + ("-dirty" if (commit_info or {}).get("dirty") else "")
+def this_hardware() -> str:
+    """``hardware_key`` of this machine (the GPU that torch sees, if any), as bench/conftest.py records it."""
+    import cpuinfo  # py-cpuinfo: a dependency of pytest-benchmark, which fills machine_info.cpu with it
+    import torch
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return hardware_key(cpuinfo.get_cpu_info(), gpu)
 
 
-def benchmark_id(bench: dict) -> str:
-    """History key of one benchmark: extra_info.id (``sampler[...]``), else the test name without ``test_``."""
-    return (bench.get("extra_info") or {}).get("id") or bench["name"].removeprefix("test_")
+# --- reading the stored runs ------------------------------------------------------------------------
 
 
-def save_run(run: dict, directory: Path | str = DEFAULT_HISTORY) -> Path:
-    """Store one pytest-benchmark JSON document (``--benchmark-json``: with raw rounds) in the history.
+@dataclass(frozen=True)
+class Result:
+    """One benchmark of a run: raw round times (s) and pytest-benchmark's median and quartiles."""
 
-    Raises ValueError for a document without benchmarks. Returns the new file's path.
-    """
-    benchmarks = run.get("benchmarks")
-    if not benchmarks:
-        raise ValueError("no benchmarks in this run (was it run with benchmarks disabled?)")
-    if not any((b.get("stats") or {}).get("data") for b in benchmarks):
-        print("warning: no raw rounds (stats.data) in this run: compare cannot test it", file=sys.stderr)
-    when = _parse_time(run.get("datetime")) or datetime.now(timezone.utc)
-    machine = run.get("machine_info", {}).get("machine_key") or machine_key(run.get("machine_info", {}))
-    folder = Path(directory) / machine
-    stem = f"{when.strftime('%Y%m%dT%H%M%S')}_{commit_key(run.get('commit_info', {}))}"
-    path = folder / f"{stem}.json"
-    counter = 1
-    while path.exists():
-        counter += 1
-        path = folder / f"{stem}-{counter}.json"
-    # default=str: pytest-benchmark puts the parametrized objects (the bench cases) in "params"
-    atomic_write_bytes(path, json.dumps(run, indent=1, sort_keys=True, default=str).encode())
-    return path
-
-
-def save_file(source: Path | str, directory: Path | str = DEFAULT_HISTORY) -> Path:
-    with open(source, encoding="utf-8") as fh:
-        return save_run(json.load(fh), directory)
+    data: tuple[float, ...]
+    median: float
+    q1: float
+    q3: float
 
 
 @dataclass
 class Run:
     path: Path
-    machine: str
-    commit: str     # commit_key
+    folder: str      # pytest-benchmark's machine id folder
+    hardware: str
+    commit: str      # commit_info.id (40 hex digits for a git checkout)
+    dirty: bool
     when: datetime
-    rounds: dict[str, list[float]] = field(default_factory=dict)  # id -> raw round times (s)
-    medians: dict[str, float] = field(default_factory=dict)       # id -> median (s)
+    results: dict[str, Result] = field(default_factory=dict)  # benchmark id -> result
+
+    @property
+    def machine(self) -> str:
+        return f"{self.folder}/{self.hardware}"
 
     @property
     def label(self) -> str:
-        return f"{self.commit} {self.when.strftime('%Y-%m-%d %H:%M')}"
+        return f"{self.commit[:12]}{'-dirty' if self.dirty else ''} {self.when:%Y-%m-%d %H:%M}"
 
 
-def _parse_time(text) -> datetime | None:
-    if not text:
-        return None
+@dataclass(frozen=True)
+class Failure:
+    """A commit whose bench failed under ``run``: its exit status and the tail of its output."""
+
+    path: Path
+    folder: str
+    hardware: str
+    commit: str
+    exit_status: int
+    reason: str
+    output_tail: str
+    when: datetime
+
+    @property
+    def machine(self) -> str:
+        return f"{self.folder}/{self.hardware}"
+
+
+@dataclass
+class History:
+    runs: list[Run]          # oldest first
+    failures: list[Failure]
+
+    def machines(self) -> list[str]:
+        return sorted({r.machine for r in self.runs} | {f.machine for f in self.failures})
+
+
+def benchmark_id(bench: dict) -> str:
+    """History key of one benchmark: ``extra_info.id`` (``sampler[...]``), else its name without ``test_``."""
+    return (bench.get("extra_info") or {}).get("id") or bench["name"].removeprefix("test_")
+
+
+def read_json(path: Path) -> dict:
+    """The JSON object in ``path``; HistoryError naming the file if it cannot be read or parsed."""
     try:
-        when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise HistoryError(f"{path}: truncated or invalid JSON ({exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HistoryError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    if not isinstance(doc, dict):
+        raise HistoryError(f"{path}: expected a JSON object, found {type(doc).__name__}")
+    return doc
+
+
+KINDS = {str: "a string", int: "an integer", (int, float): "a number", dict: "an object", list: "a list"}
+
+
+def require(doc: dict, dotted: str, kind: type | tuple, path: Path, what: str):
+    """doc[a][b]... for ``dotted`` = "a.b", checked to be a ``kind`` (a key of KINDS; booleans are not
+    numbers here); else HistoryError naming the file."""
+    value = doc
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise HistoryError(f"{path}: not {what}: '{dotted}' is missing or not {KINDS[kind]}")
+    return value
+
+
+def parse_time(text: str, path: Path, name: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        raise HistoryError(f"{path}: not a valid ISO time in '{name}': {text!r}") from None
 
 
-def load_run(path: Path | str) -> Run:
+def load_run(path: Path) -> Run:
+    """One pytest-benchmark run file, checked against the fields this module uses."""
     path = Path(path)
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    run = Run(path=path, machine=doc.get("machine_info", {}).get("machine_key") or path.parent.name,
-              commit=commit_key(doc.get("commit_info", {})),
-              when=_parse_time(doc.get("datetime")) or datetime.fromtimestamp(path.stat().st_mtime, timezone.utc))
-    for bench in doc.get("benchmarks", []):
-        key = benchmark_id(bench)
-        stats = bench.get("stats") or {}
-        run.rounds[key] = list(stats.get("data") or [])
-        if "median" in stats:
-            run.medians[key] = stats["median"]
-        elif run.rounds[key]:
-            run.medians[key] = statistics.median(run.rounds[key])
+    what = "a pytest-benchmark run file"
+    doc = read_json(path)
+    machine_info = require(doc, "machine_info", dict, path, what)
+    commit = require(doc, "commit_info.id", str, path, what)
+    when = parse_time(require(doc, "datetime", str, path, what), path, "datetime")
+    gpu = ((machine_info.get("redshift_bench") or {}).get("cuda") or {}).get("name")
+    hardware = machine_info.get("machine_key") or hardware_key(machine_info.get("cpu") or {}, gpu)
+    run = Run(path=path, folder=path.parent.name, hardware=hardware, commit=commit,
+              dirty=bool(doc["commit_info"].get("dirty")), when=when)
+    for index, bench in enumerate(require(doc, "benchmarks", list, path, what)):
+        if not isinstance(bench, dict):
+            raise HistoryError(f"{path}: not {what}: benchmarks[{index}] is not an object")
+        name = f"benchmarks[{index}]"
+        require(bench, "name", str, path, f"{what} ({name})")
+        stats = require(bench, "stats", dict, path, f"{what} ({name})")
+        numbers = [require(stats, key, (int, float), path, f"{what} ({name})") for key in ("median", "q1", "q3")]
+        data = stats.get("data") or []
+        if not isinstance(data, list) or not all(isinstance(x, (int, float)) for x in data):
+            raise HistoryError(f"{path}: not {what}: {name}.stats.data is not a list of numbers")
+        run.results[benchmark_id(bench)] = Result(tuple(map(float, data)), *map(float, numbers))
     return run
 
 
-def load_runs(directory: Path | str = DEFAULT_HISTORY, machine: str | None = None) -> list[Run]:
-    """Every stored run (of ``machine`` if given), oldest first; unreadable files are reported and skipped."""
-    runs = []
-    pattern = f"{machine}/*.json" if machine else "*/*.json"
-    for path in sorted(Path(directory).glob(pattern)):
-        if path.name.startswith("."):
-            continue  # a temporary file of a write in progress
-        try:
-            runs.append(load_run(path))
-        except (OSError, ValueError, KeyError) as exc:
-            print(f"warning: skipping unreadable history file {path}: {exc}", file=sys.stderr)
-    return sorted(runs, key=lambda r: (r.when, r.path.name))
+def load_failure(path: Path) -> Failure:
+    """One failed-commit record written by ``run`` (see ``record_failure``)."""
+    what = "a failed-commit record"
+    doc = read_json(path)
+    values = {key: require(doc, key, kind, path, what) for key, kind in
+              (("commit", str), ("hardware", str), ("exit_status", int), ("reason", str), ("output_tail", str),
+               ("datetime", str))}
+    values["when"] = parse_time(values.pop("datetime"), path, "datetime")
+    return Failure(path=path, folder=path.parent.parent.name, **values)
 
 
-def pick(runs: list[Run], rev: str) -> Run:
-    """The newest run whose file path, file name or commit key starts with / equals ``rev``."""
-    path = Path(rev)
-    if path.is_file():
-        return load_run(path)
-    matches = [r for r in runs if r.commit.startswith(rev) or r.path.name.startswith(rev)]
-    if not matches:
-        raise LookupError(f"no stored run matches {rev!r}")
-    return matches[-1]
+def load_history(directory: Path) -> History:
+    """Every run and failed-commit record under ``directory``, runs oldest first."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise HistoryError(f"{directory}: no such history folder (pytest bench --benchmark-enable "
+                           "--benchmark-autosave stores runs there)")
+    runs = [load_run(p) for p in sorted(directory.glob(f"*/{RUN_GLOB}"))]
+    failures = [load_failure(p) for p in sorted(directory.glob(f"*/{FAILED_FOLDER}/*.json"))]
+    return History(sorted(runs, key=lambda r: (r.when, str(r.path))), failures)
 
 
-# --- compare ---------------------------------------------------------------------------------------
+def failure_path(directory: Path, commit: str) -> Path:
+    return Path(directory) / storage_machine_id() / FAILED_FOLDER / f"{commit}.json"
+
+
+def record_failure(directory: Path, commit: str, exit_status: int, reason: str, output_tail: str,
+                   when: datetime) -> Path:
+    """Write the failed-commit record of ``commit`` (atomically, replacing an older one)."""
+    from redshift.core import atomic_write_text
+
+    path = failure_path(directory, commit)
+    record = {"commit": commit, "hardware": this_hardware(), "exit_status": exit_status, "reason": reason,
+              "output_tail": output_tail, "datetime": when.isoformat()}
+    atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True) + "\n")
+    return path
+
+
+# --- the regression rule ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -225,26 +280,26 @@ def compare_rounds(base: list[float], new: list[float], factor: float = FACTOR, 
     return ratio, p, "same"
 
 
+def compare_results(key: str, base: Result | None, new: Result | None, factor: float = FACTOR,
+                    alpha: float = ALPHA) -> Row:
+    """One row of a comparison: the asv rule on the raw rounds where both runs have them."""
+    if base is None or new is None:
+        return Row(key, base and base.median, new and new.median, None, None, "new" if base is None else "gone")
+    if not base.data or not new.data:
+        return Row(key, base.median, new.median, new.median / base.median, None, "no rounds")
+    ratio, p, verdict = compare_rounds(list(base.data), list(new.data), factor, alpha)
+    return Row(key, base.median, new.median, ratio, p, verdict)
+
+
 def compare_runs(baseline: Run, contender: Run, factor: float = FACTOR, alpha: float = ALPHA,
                  select: str | None = None) -> list[Row]:
-    rows = []
-    for key in sorted(set(baseline.medians) | set(contender.medians)):
-        if select and select not in key:
-            continue
-        base, new = baseline.medians.get(key), contender.medians.get(key)
-        if base is None or new is None:
-            rows.append(Row(key, base, new, None, None, "new" if base is None else "gone"))
-            continue
-        a, b = baseline.rounds.get(key) or [], contender.rounds.get(key) or []
-        if not a or not b:
-            rows.append(Row(key, base, new, new / base, None, "no rounds"))
-            continue
-        ratio, p, verdict = compare_rounds(a, b, factor, alpha)
-        rows.append(Row(key, base, new, ratio, p, verdict))
-    return rows
+    """A row for every id in either run (containing ``select`` if given), sorted by id."""
+    keys = sorted(set(baseline.results) | set(contender.results))
+    return [compare_results(k, baseline.results.get(k), contender.results.get(k), factor, alpha)
+            for k in keys if not select or select in k]
 
 
-def _time(seconds: float | None) -> str:
+def format_time(seconds: float | None) -> str:
     if seconds is None:
         return "-"
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
@@ -255,11 +310,12 @@ def _time(seconds: float | None) -> str:
 
 def format_table(rows: list[Row], baseline: Run, contender: Run, factor: float = FACTOR, alpha: float = ALPHA) -> str:
     header = ("benchmark", "baseline", "contender", "ratio", "p (Mann-Whitney)", "verdict")
-    cells = [header] + [(r.id, _time(r.baseline), _time(r.contender), "-" if r.ratio is None else f"{r.ratio:.3f}",
-                         "-" if r.p is None else f"{r.p:.2g}", r.verdict.upper() if r.verdict == "regression"
-                         else r.verdict) for r in rows]
+    cells = [header] + [(r.id, format_time(r.baseline), format_time(r.contender),
+                         "-" if r.ratio is None else f"{r.ratio:.3f}", "-" if r.p is None else f"{r.p:.2g}",
+                         r.verdict.upper() if r.verdict == "regression" else r.verdict) for r in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
-    lines = [f"baseline:  {baseline.label}  ({baseline.path})", f"contender: {contender.label}  ({contender.path})",
+    lines = [f"machine:   {contender.machine}",
+             f"baseline:  {baseline.label}  ({baseline.path})", f"contender: {contender.label}  ({contender.path})",
              f"rule: regression if ratio > {factor:g} and p < {alpha:g} (asv)", ""]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
     counts = {v: sum(r.verdict == v for r in rows) for v in dict.fromkeys(r.verdict for r in rows)}
@@ -267,141 +323,129 @@ def format_table(rows: list[Row], baseline: Run, contender: Run, factor: float =
     return "\n".join(lines)
 
 
-# --- plot ------------------------------------------------------------------------------------------
+# --- choosing the runs to compare -------------------------------------------------------------------
 
 
-def plot_history(runs: list[Run], out_dir: Path | str = DEFAULT_REPORTS) -> list[Path]:
-    """One PNG per kernel, ``<out_dir>/bench-history-<kernel>.png``: the median time of each of its
-    ids over the stored runs (oldest left), with the interquartile range of the rounds shaded."""
-    import matplotlib
+def nearest_ancestor_run(repo: Path, runs: list[Run], contender: Run) -> Run | None:
+    """The newest clean run of the nearest git ancestor of ``contender``'s commit that has one
+    (``runs``: one machine's). A dirty contender's own commit counts as its nearest ancestor."""
+    clean = {}
+    for run in runs:  # oldest first: the newest run of each commit wins
+        if not run.dirty and run is not contender:
+            clean[run.commit] = run
+    candidates = set(clean) if contender.dirty else set(clean) - {contender.commit}
+    if not commits.known(repo, {contender.commit}):
+        raise LookupError(f"commit {contender.commit[:12]} of {contender.path} is not in the repository {repo}: "
+                          "name the baseline with --baseline")
+    commit = commits.nearest_ancestor(repo, contender.commit, candidates)
+    return clean.get(commit) if commit else None
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    out_dir = Path(out_dir)
-    kernels: dict[str, list[str]] = {}
-    for run in runs:
-        for key in run.medians:
-            ids = kernels.setdefault(key.split("[", 1)[0], [])
-            if key not in ids:
-                ids.append(key)
-    written = []
-    for kernel, ids in sorted(kernels.items()):
-        fig, ax = plt.subplots(figsize=(max(6.0, 1.0 + 0.6 * len(runs)) + 3.0, 4.5))
-        for index, key in enumerate(ids):
-            xs, med, lo, hi = [], [], [], []
-            for x, run in enumerate(runs):
-                if key not in run.medians:
-                    continue
-                data = sorted(run.rounds.get(key) or [run.medians[key]])
-                xs.append(x)
-                med.append(run.medians[key])
-                lo.append(_quantile(data, 0.25))
-                hi.append(_quantile(data, 0.75))
-            style = ("-", "--", ":")[index // 10 % 3]  # the colour cycle repeats after 10 ids
-            line, = ax.plot(xs, med, marker="o", linestyle=style, label=key[len(kernel):])
-            ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.2)
-        ax.set_yscale("log")
-        ax.set_ylabel("median time per call (s)")
-        ax.set_xticks(range(len(runs)), [r.label for r in runs], rotation=30, ha="right", fontsize=7)
-        ax.set_title(f"{kernel}: history on {runs[0].machine}" if runs else kernel)
-        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside the axes
-        fig.tight_layout()
-        path = out_dir / f"bench-history-{slug(kernel)}.png"
-        out_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=out_dir)
-        os.close(fd)
+def pick(runs: list[Run], rev: str, repo: Path) -> Run:
+    """The newest of ``runs`` whose path is ``rev``, whose file name or commit starts with it, or
+    whose commit is what git resolves ``rev`` to (HEAD~1, a branch)."""
+    path = Path(rev)
+    if path.is_file():
+        return load_run(path)
+    matches = [r for r in runs if r.commit.startswith(rev) or r.path.name.startswith(rev)]
+    if not matches:
         try:
-            fig.savefig(tmp, dpi=110)
-            os.chmod(tmp, _umask_mode())
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
-            plt.close(fig)
-        written.append(path)
-    return written
+            sha = commits.resolve(repo, rev)
+        except commits.GitError:
+            sha = None  # not a revision either
+        matches = [r for r in runs if r.commit == sha]
+    if not matches:
+        raise LookupError(f"no stored run of this machine matches {rev!r}")
+    return matches[-1]
 
 
-def _quantile(sorted_data: list[float], q: float) -> float:
-    pos = q * (len(sorted_data) - 1)
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(sorted_data) - 1)
-    return sorted_data[lo] + (sorted_data[hi] - sorted_data[lo]) * (pos - lo)
-
-
-def _write_plots(runs: list[Run], out_dir: Path) -> None:
-    try:
-        paths = plot_history(runs, out_dir)
-    except ImportError:
-        print("plots skipped: matplotlib is not installed (pip install -e '.[report]')")
-        return
-    print(f"history plots: {', '.join(str(p) for p in paths)}")
-
-
-# --- command line ----------------------------------------------------------------------------------
-
-
-def _machine_runs(args) -> tuple[list[Run], str]:
-    runs = load_runs(args.history)
+def machine_runs(history: History, machine: str | None) -> tuple[list[Run], str]:
+    """The runs of ``machine`` (default: the machine of the newest run), oldest first."""
+    if not history.runs:
+        raise LookupError("no stored runs (pytest bench --benchmark-enable --benchmark-autosave stores one)")
+    machine = machine or history.runs[-1].machine
+    runs = [r for r in history.runs if r.machine == machine]
     if not runs:
-        raise LookupError(f"no stored runs in {args.history} (pytest bench --bench-save stores one)")
-    machine = args.machine or runs[-1].machine
-    runs = [r for r in runs if r.machine == machine]
-    if not runs:
-        raise LookupError(f"no stored runs for machine {machine!r} in {args.history}")
+        raise LookupError(f"no stored runs of machine {machine!r}; machines: {', '.join(history.machines())}")
     return runs, machine
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.history", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--history", type=Path, default=DEFAULT_HISTORY, help="history folder (.benchmarks/history)")
-    parser.add_argument("--machine", help="machine key (default: the machine of the newest run)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    save = sub.add_parser("save", help="store a pytest-benchmark JSON file (--benchmark-json) in the history")
-    save.add_argument("files", nargs="+", type=Path)
-    sub.add_parser("list", help="list the stored runs")
-    cmp_ = sub.add_parser("compare", help="compare two runs by the asv rule; exit 1 on a regression")
-    cmp_.add_argument("--baseline", help="commit prefix, file name prefix or path (default: the newest run of "
-                                         "another commit than the contender)")
+# --- command line -----------------------------------------------------------------------------------
+
+
+def compare_command(args) -> int:
+    runs, machine = machine_runs(load_history(args.history), args.machine)
+    contender = pick(runs, args.contender, args.repo) if args.contender else runs[-1]
+    if args.baseline:
+        baseline = pick(runs, args.baseline, args.repo)
+    else:
+        baseline = nearest_ancestor_run(args.repo, runs, contender)
+        if baseline is None:
+            print(f"nothing to compare: no ancestor of {contender.label} has a stored run on {machine}")
+            return 0
+    rows = compare_runs(baseline, contender, args.factor, args.alpha, args.select)
+    print(format_table(rows, baseline, contender, args.factor, args.alpha))
+    return 1 if any(r.verdict == "regression" for r in rows) else 0
+
+
+def run_command(args) -> int:
+    from bench import worktree
+
+    outcomes = worktree.run_range(args.repo, args.range, args.history, keyword=args.keyword, tier=args.tier,
+                                  pytest_args=args.pytest_args)
+    print(f"bench.history run {args.range}: {sum(o.ok for o in outcomes)} stored, "
+          f"{sum(not o.ok for o in outcomes)} failed")
+    for outcome in outcomes:
+        print(f"  {outcome.summary()}")
+    return 1 if any(not o.ok for o in outcomes) else 0
+
+
+def publish_command(args) -> int:
+    from bench import publish
+
+    index = publish.publish(load_history(args.history), args.repo, args.out, args.history)
+    print(f"wrote {index}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--history", type=Path, default=DEFAULT_HISTORY,
+                        help="pytest-benchmark's storage folder (default .benchmarks, as --benchmark-storage)")
+    common.add_argument("--repo", type=Path, default=Path("."), help="the git repository (default .)")
+    top = argparse.ArgumentParser(prog="python -m bench.history", description=__doc__.split("\n\n")[0])
+    sub = top.add_subparsers(dest="command", required=True)
+    cmp_ = sub.add_parser("compare", parents=[common], help="compare two runs by the asv rule; exit 1 on a regression")
+    cmp_.add_argument("--baseline", help="run file, file name prefix, commit prefix or git revision (default: "
+                                         "the nearest ancestor of the contender with a stored run)")
     cmp_.add_argument("--contender", help="as --baseline (default: the newest run)")
+    cmp_.add_argument("--machine", help="FOLDER/HARDWARE (default: the machine of the newest run)")
     cmp_.add_argument("--factor", type=float, default=FACTOR, help=f"ratio a change must pass (default {FACTOR})")
     cmp_.add_argument("--alpha", type=float, default=ALPHA, help=f"Mann-Whitney U p threshold (default {ALPHA})")
     cmp_.add_argument("-k", dest="select", help="only benchmark ids containing this text")
-    cmp_.add_argument("--reports", type=Path, default=DEFAULT_REPORTS, help="where the plots go (reports/)")
-    cmp_.add_argument("--no-plot", action="store_true", help="do not write the history plots")
-    plot = sub.add_parser("plot", help="write one history plot per kernel to reports/")
-    plot.add_argument("--reports", type=Path, default=DEFAULT_REPORTS)
-    args = parser.parse_args(argv)
+    cmp_.set_defaults(handler=compare_command)
+    run = sub.add_parser("run", parents=[common], help="time every commit of a git range, each in a temporary worktree")
+    run.add_argument("range", help="A..B: A and the commits of git rev-list A..B (HEAD~1..HEAD: two commits); "
+                                   "anything else as git rev-list lists it (HEAD^!: one commit)")
+    run.add_argument("-k", dest="keyword", help="pytest -k expression passed to each commit's `pytest bench`")
+    run.add_argument("--tier", choices=("ci", "full"), help="case set passed to each commit (default: its own default)")
+    run.add_argument("pytest_args", nargs="*", help="after --: more pytest arguments, e.g. -- --benchmark-max-time 0.2")
+    run.set_defaults(handler=run_command)
+    pub = sub.add_parser("publish", parents=[common], help="write a static history page (index.html)")
+    pub.add_argument("--out", type=Path, default=Path("reports") / "bench-history", help="where index.html goes")
+    pub.set_defaults(handler=publish_command)
+    return top
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     try:
-        if args.command == "save":
-            for path in args.files:
-                print(f"saved {path} -> {save_file(path, args.history)}")
-            return 0
-        runs, machine = _machine_runs(args)
-        if args.command == "list":
-            for run in runs:
-                print(f"{run.label}  {len(run.medians):3d} benchmarks  {run.path}")
-            return 0
-        if args.command == "plot":
-            _write_plots(runs, args.reports)
-            return 0
-        contender = pick(runs, args.contender) if args.contender else runs[-1]
-        if args.baseline:
-            baseline = pick(runs, args.baseline)
-        else:
-            older = [r for r in runs if r.commit != contender.commit and r.when <= contender.when]
-            if not older:
-                print(f"nothing to compare: no stored run of another commit than {contender.commit} on {machine}")
-                return 0
-            baseline = older[-1]
-        rows = compare_runs(baseline, contender, args.factor, args.alpha, args.select)
-        print(format_table(rows, baseline, contender, args.factor, args.alpha))
-        if not args.no_plot:
-            _write_plots(runs, args.reports)
-        return 1 if any(r.verdict == "regression" for r in rows) else 0
-    except (LookupError, ValueError, OSError) as exc:
+        return args.handler(args)
+    except (HistoryError, commits.GitError, LookupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return 2
 
 

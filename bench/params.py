@@ -6,8 +6,8 @@ matched by ``<kernel>[<case id>-<device>]``, e.g. ``sampler[w64-d3-g256-b32-relu
 Tiers (PyTorch operator_benchmark's short/long tags):
 - correctness mode (benchmarks disabled, e.g. plain ``pytest`` / CI): only ``smoke`` cases, the
   smallest case of each kernel and variant, each run once and checked against its reference;
-- timing mode, ``--tier ci`` (the default): cases whose ``cost`` is under TIMING_BUDGET (about a
-  second per call on the 2-core CPU), so ``pytest bench`` finishes in minutes;
+- timing mode (``--benchmark-enable``), ``--tier ci`` (the default): cases whose ``cost`` is under
+  1.0 (about a second per call on the 2-core CPU), so ``pytest bench --benchmark-enable`` finishes in minutes;
 - ``--tier full``: every case, in either mode (hours on 2 CPU cores; minutes on a GPU).
 On CUDA every case counts as cheap (the whole grid takes seconds).
 """
