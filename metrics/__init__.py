@@ -5,33 +5,17 @@ float64 tensor [...] on the same device, computes in float64, and returns NaN wh
 flags the grid (non-finite or constant).
 """
 
-from collections.abc import Callable
+from redshift.core import LazyAttributes
 
-import torch
-
-from redshift.metrics.compression import zlib_ratio
-from redshift.metrics.guard import degenerate
-from redshift.metrics.lempel_ziv import lz, lz76
-from redshift.metrics.polynomial import chebyshev
-from redshift.metrics.spectral import dct, fourier, fourier_quadrant
-
-METRICS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "fourier": fourier,
-    "fourier_quadrant": fourier_quadrant,
-    "dct": dct,
-    "chebyshev": chebyshev,
-    "lz": lz,
-    "zlib_ratio": zlib_ratio,
-}
-
-__all__ = [
-    "METRICS",
-    "chebyshev",
-    "dct",
-    "degenerate",
-    "fourier",
-    "fourier_quadrant",
-    "lz",
-    "lz76",
-    "zlib_ratio",
-]
+#: name -> kernel, each imported on first use (the numba kernels compile or load from cache then).
+METRICS = LazyAttributes(__name__, {
+    "fourier": "spectral",
+    "fourier_quadrant": "spectral",
+    "dct": "spectral",
+    "chebyshev": "polynomial",
+    "lz": "lempel_ziv",
+    "zlib_ratio": "compression",
+})
+EXPORTS = LazyAttributes(__name__, {**METRICS.exports, "lz76": "lempel_ziv", "degenerate": "guard"})
+__all__ = ["METRICS", *EXPORTS]
+__getattr__ = EXPORTS.module_getattr

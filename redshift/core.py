@@ -7,22 +7,80 @@ no other module of the project.
 - ``Source``: the protocol every source of subjects implements (network, function, transformer, ...).
 - ``Registry``: named plugins of one kind from an entry-point group, built-ins included.
 - ``resolve_device``, ``atomic_write_text`` / ``atomic_write_bytes``, ``git_commit``.
+- ``lazy_module``: a heavy module (torch-backed kernels, matplotlib figures) imported on first use.
+
+Start-up: collecting a case file and ``--help`` must not pay for torch (2-4 s to import here), so this
+module and everything on the collection path import neither torch nor scipy at module top; the
+modules that sample and measure are bound with ``lazy_module`` at the top of the module that calls
+them (never to dodge an import cycle: there is none, tests/test_architecture.py checks).
 """
 from __future__ import annotations
 
-import errno
+import ctypes
+import importlib
 import importlib.metadata
 import os
 import subprocess
+import sys
+import types
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
-import torch
 
-DTYPES = {"float64": torch.float64, "float32": torch.float32}
+AT_FDCWD, AT_EMPTY_PATH = -100, 0x1000  # linkat(2)
+DTYPES = ("float64", "float32")  # names of torch dtypes: torch_dtype(name)
+
+
+def torch_dtype(name: str):
+    """``torch.float64`` for ``"float64"``: torch is imported here, on first use, not at start-up."""
+    import torch
+
+    if name not in DTYPES:
+        raise ValueError(f"unknown dtype {name!r} (allowed: {', '.join(DTYPES)})")
+    return getattr(torch, name)
+
+
+class LazyModule(types.ModuleType):
+    """Stands for the module ``name`` and imports it on the first attribute access."""
+
+    def __getattr__(self, attr: str) -> Any:
+        module = importlib.import_module(self.__name__)
+        self.__dict__.update({k: v for k, v in vars(module).items() if k not in ("__name__", "__spec__")})
+        return getattr(module, attr)
+
+
+def lazy_module(name: str) -> types.ModuleType:
+    """The module ``name`` if already imported, else a stand-in that imports it on first use."""
+    return sys.modules.get(name) or LazyModule(name)
+
+
+class LazyAttributes(Mapping):
+    """Names defined in submodules of ``package``, imported on first access: ``exports`` maps each name
+    to its submodule (SPEC 1 lazy loading). A Mapping (``METRICS["lz"]``), and via ``module_getattr``
+    the PEP 562 ``__getattr__`` of a package (``from redshift.networks import sample_grid``)."""
+
+    def __init__(self, package: str, exports: Mapping[str, str]):
+        self.package = package
+        self.exports = dict(exports)
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.exports:
+            raise KeyError(name)
+        return getattr(importlib.import_module(f"{self.package}.{self.exports[name]}"), name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.exports)
+
+    def __len__(self) -> int:
+        return len(self.exports)
+
+    def module_getattr(self, name: str) -> Any:
+        if name not in self.exports:
+            raise AttributeError(f"module {self.package!r} has no attribute {name!r}")
+        return self[name]
 
 
 class FieldError(ValueError):
@@ -73,8 +131,8 @@ class Settings:
     device: str = "cpu"
 
     @property
-    def torch_dtype(self) -> torch.dtype:
-        return DTYPES[self.dtype]
+    def torch_dtype(self):
+        return torch_dtype(self.dtype)
 
 
 @runtime_checkable
@@ -124,12 +182,15 @@ class Registry(Generic[T]):
     """Named plugins of one kind: the entry points of ``group`` (the built-ins are entry points of this
     package, declared in pyproject.toml, exactly as a third party declares its own), loaded on first
     use of each name, plus any object passed to ``register``. ``check(obj)`` returns why an object
-    does not fit the group (None: it fits)."""
+    does not fit the group (None: it fits). Names list ``first`` (the built-ins, in the order the docs
+    present them) first, then the others sorted (entry-point metadata keeps no order)."""
 
-    def __init__(self, group: str, what: str, check: Callable[[Any], str | None] | None = None):
+    def __init__(self, group: str, what: str, check: Callable[[Any], str | None] | None = None,
+                 first: tuple[str, ...] = ()):
         self.group = group
         self.what = what
         self._check = check
+        self._first = first
         self._points: dict[str, importlib.metadata.EntryPoint] | None = None
         self._loaded: dict[str, T] = {}
 
@@ -146,8 +207,9 @@ class Registry(Generic[T]):
         return self._points
 
     def names(self) -> tuple[str, ...]:
-        """Every registered name, in declaration order, without loading any of them."""
-        return tuple(dict.fromkeys([*self._entry_points(), *self._loaded]))
+        """Every registered name, without loading any of them: ``first``, then the others sorted."""
+        known = {*self._entry_points(), *self._loaded}
+        return tuple(n for n in self._first if n in known) + tuple(sorted(known - set(self._first)))
 
     def __contains__(self, name: object) -> bool:
         return name in self._loaded or name in self._entry_points()
@@ -200,11 +262,16 @@ def protocol_check(protocol: type) -> Callable[[Any], str | None]:
     return check
 
 
-SOURCES: Registry[Source] = Registry("redshift.sources", "source", protocol_check(Source))
+SOURCES: Registry[Source] = Registry("redshift.sources", "source", protocol_check(Source),
+                                     first=("network", "function", "transformer", "nngp", "pitfalls", "trained", "boolean"))
 
 
 def resolve_device(option: str) -> str:
     """``auto`` -> cuda if torch sees a GPU, else cpu; ``cuda`` without a GPU raises ValueError."""
+    if option == "cpu":
+        return option
+    import torch
+
     if option == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if option == "cuda" and not torch.cuda.is_available():
@@ -221,33 +288,47 @@ def _file_mode() -> int:
     return 0o666 & ~mask
 
 
+def _link_unnamed(fd: int, path: Path) -> bool:
+    """Give the O_TMPFILE file ``fd`` the name ``path``: linkat(fd, "", AT_EMPTY_PATH) (needs
+    CAP_DAC_READ_SEARCH on older kernels), else the /proc/self/fd link; False when neither works."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.linkat(fd, b"", AT_FDCWD, os.fsencode(path), AT_EMPTY_PATH) == 0:
+        return True
+    try:
+        os.link(f"/proc/self/fd/{fd}", path)
+        return True
+    except OSError:
+        return False
+
+
 def atomic_write_bytes(path: Path | str, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that readers see the old file or the new one, never half of one.
 
     The bytes go to an unnamed file in the same folder (Linux O_TMPFILE), which is linked under a
     temporary name and renamed over ``path`` only when complete: a run killed while writing (even by
-    SIGKILL) leaves no temporary file and the previous file intact. Elsewhere a named temporary file
-    is used and removed on any exception. The mode is 0666 minus the umask (0644 under umask 022).
+    SIGKILL) leaves no temporary file and the previous file intact. Where that is not possible a
+    named temporary file is written instead, removed on any exception. The mode is 0666 minus the
+    umask (0644 under umask 022), as for a file that ``open`` creates.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)  # a stale name left by a killed process of the same pid
     try:
         fd = os.open(path.parent, os.O_TMPFILE | os.O_WRONLY, _file_mode())
-        unnamed = True
-    except (AttributeError, OSError) as exc:
-        if isinstance(exc, OSError) and exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT):
-            raise
-        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, _file_mode())
-        unnamed = False
-    try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-            if unnamed:
-                tmp.unlink(missing_ok=True)  # a stale name left by a killed process of the same pid
-                os.link(f"/proc/self/fd/{handle.fileno()}", tmp)
+            linked = _link_unnamed(handle.fileno(), tmp)
+    except (AttributeError, OSError):
+        linked = False
+    try:
+        if not linked:
+            with open(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, _file_mode()), "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

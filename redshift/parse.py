@@ -62,7 +62,10 @@ def number_hint(value: Any) -> str:
         float(value)
     except ValueError:
         return ""
-    return f" (YAML reads a number without a dot or exponent sign as a string: write {yaml_float(value)})"
+    written = yaml_float(value)
+    if written == value.strip().lower():
+        return " (a quoted number: write it without quotes)"
+    return f" (YAML reads a number without a dot or exponent sign as a string: write {written})"
 
 
 def _bounds_text(meta: Mapping, noun: str) -> str:
@@ -95,6 +98,8 @@ def _choice(name: str, value: Any, allowed: tuple) -> Any:
 
 def _integer(name: str, value: Any, meta: Mapping) -> int:
     what = _bounds_text(meta, "integer")
+    if meta.get("min") == 1 and meta.get("max") is None and not meta.get("min_open"):
+        what += " (a positive integer)"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise FieldError(name, f"expected {what}, got {describe(value)}")
     if not _in_bounds(value, meta):
@@ -206,6 +211,15 @@ def parse(cls: type, mapping: Any, field: str = "") -> Any:
         return cls(**kwargs)
     except FieldError as exc:
         raise exc.within(field) from None
+
+
+def spec_mapping(spec: Any) -> dict:
+    """A spec as plain data: ``to_mapping()`` where it has one, else the dataclass's fields."""
+    if hasattr(spec, "to_mapping"):
+        return spec.to_mapping()
+    if dataclasses.is_dataclass(spec):
+        return dataclasses.asdict(spec)
+    raise TypeError(f"a spec must be a dataclass or have to_mapping(), got {type(spec).__name__}")
 
 
 class Spec:

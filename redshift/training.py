@@ -6,39 +6,29 @@ parameters is exactly n independent SGD runs. Each network sees its own data and
 minibatch order, drawn from one seeded CPU generator: deterministic given the seed.
 """
 from dataclasses import dataclass, fields
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from redshift.networks import NetworkSpec, Parameters, forward
+from redshift.parse import Spec, setting
 
 LOSSES = ("logistic", "mse")
 
 
 @dataclass(frozen=True)
-class TrainingSpec:
+class TrainingSpec(Spec):
     """SGD settings. ``logistic``: binary cross-entropy on the scalar output as a logit, labels in
     {0, 1} (the two-class softmax cross-entropy of a logit difference); ``mse``: (f(x) - y)^2."""
 
-    loss: str = "logistic"
-    lr: float = 0.1
-    momentum: float = 0.0
-    weight_decay: float = 0.0
-    epochs: int = 20
-    batch_size: int = 128
-
-    def __post_init__(self):
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss: unknown value {self.loss!r} (allowed: {', '.join(LOSSES)})")
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}: expected a positive integer, got {value!r}")
-        for name in ("lr", "momentum", "weight_decay"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-                raise ValueError(f"{name}: expected a number >= 0, got {value!r}")
+    loss: Literal[LOSSES] = setting("logistic", doc="training loss (set by the task where there is one)")
+    lr: float = setting(0.1, min=0, doc="SGD learning rate")
+    momentum: float = setting(0.0, min=0, doc="SGD momentum")
+    weight_decay: float = setting(0.0, min=0, doc="L2 weight decay")
+    epochs: int = setting(20, min=1, doc="passes over the training set")
+    batch_size: int = setting(128, min=1, doc="minibatch size")
 
 
 def loss_per_network(spec: TrainingSpec, outputs: Tensor, targets: Tensor) -> Tensor:

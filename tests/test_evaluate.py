@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from redshift.claims.evaluate import evaluate
-from redshift.claims.measure import Measurement
-from redshift.claims.schema import Claim, Expectation, Subject
+from redshift.claims.kinds import KINDS
+from redshift.claims.measure import measurement
+from redshift.claims.model import Claim, Expectation, Subject
 
 RNG = np.random.default_rng(0)
 
@@ -23,9 +23,9 @@ def run(kind, values: dict, groups, **thresholds):
     c, e = claim(kind, [[subject(n) for n in g] for g in groups], **thresholds)
 
     def measure(s, metric):
-        return Measurement(s.label, metric, np.asarray(values[s.spec], float), "64^2 float64")
+        return measurement(s, metric, values[s.spec], "64^2 float64", s.spec, master_seed=0)
 
-    return evaluate(c, e, measure, np.random.default_rng(1))
+    return KINDS[kind].evaluate(c, e, measure, np.random.default_rng(1))
 
 
 LOW = RNG.normal(10, 1, 32)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from redshift.claims.sources import SOURCES
+from redshift.core import SOURCES
 from redshift.nngp.report import (
     architecture_vs_gd_section, dataset_complexity_figure, dataset_complexity_points, label_ray_figure,
     label_ray_points,

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from redshift.claims.sources import SOURCES, Settings, SubjectError
+from redshift.core import SOURCES, FieldError, Settings
 from redshift.nngp import data
 from redshift.nngp.source import SHARED, NNGPSpec
 
@@ -32,7 +32,7 @@ def test_registered_with_defaults_for_every_setting():
     ({"task": "parity", "n_train": 1798}, "n_train", "exceeds the 1797 digits"),
 ])
 def test_bad_settings_name_their_field(mapping, field, message):
-    with pytest.raises(SubjectError, match=message) as info:
+    with pytest.raises(FieldError, match=message) as info:
         SOURCE.parse(mapping, {})
     assert info.value.field == field
 

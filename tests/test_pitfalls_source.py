@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from redshift.claims.schema import CaseFileError, load_case_file
-from redshift.claims.sources import SOURCES, Settings, SubjectError
+from redshift.core import SOURCES, FieldError, Settings
 
 SOURCE = SOURCES["pitfalls"]
 TINY = {"dataset": "lms-5", "d": 4, "n_train": 300, "n_test": 200, "network": {"width": 8},
@@ -32,10 +32,10 @@ def test_defaults_and_label():
     ({"network": {"input_dim": 3}}, "network.input_dim", "set by d"),
     ({"training": {"lr": "1e-2"}}, "training.lr", "expected a number"),
     ({"training": {"optimizer": "adam"}}, "training.optimizer", "unknown key"),
-    ({"noise": "0.1"}, "noise", "expected a number"),
+    ({"noise": "0.1"}, "noise", "expected a fraction"),
 ])
 def test_bad_settings_name_the_field(mapping, field, fragment):
-    with pytest.raises(SubjectError) as info:
+    with pytest.raises(FieldError) as info:
         SOURCE.parse(mapping, {})
     assert info.value.field == field and fragment in info.value.message
 

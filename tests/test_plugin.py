@@ -35,7 +35,7 @@ claims:
 
 @pytest.fixture
 def suite(pytester):
-    pytester.makeconftest('pytest_plugins = ["redshift.claims.plugin"]')
+    # no conftest: the plugin loads through its pytest11 entry point
     (pytester.path / "cases").mkdir()
     (pytester.path / "cases" / "mini.yaml").write_text(MINI_CASES)
     return pytester
@@ -92,9 +92,9 @@ def test_malformed_case_file_is_one_line(suite):
 
 
 def test_same_numbers_in_any_order_and_under_xdist(suite):
-    suite.runpytest("-p", "no:cacheprovider", "--report-json", "reports/serial.json")
-    suite.runpytest("-p", "no:cacheprovider", "-p", "no:randomly", "-n", "2", "--report-json", "reports/xdist.json")
-    suite.runpytest("-p", "no:cacheprovider", "-k", "impossible", "--report-json", "reports/subset.json")
+    suite.runpytest("-p", "no:cacheprovider", "--redshift-report-json", "reports/serial.json")
+    suite.runpytest("-p", "no:cacheprovider", "-p", "no:randomly", "-n", "2", "--redshift-report-json", "reports/xdist.json")
+    suite.runpytest("-p", "no:cacheprovider", "-k", "impossible", "--redshift-report-json", "reports/subset.json")
     serial, xdist, subset = (results(suite, n) for n in ("serial.json", "xdist.json", "subset.json"))
     assert serial["measurements"] == xdist["measurements"]
     assert [c["checks"] for c in serial["claims"]] == [c["checks"] for c in xdist["claims"]]
@@ -104,8 +104,8 @@ def test_same_numbers_in_any_order_and_under_xdist(suite):
 
 
 def test_seed_changes_the_networks(suite):
-    suite.runpytest("-p", "no:cacheprovider", "--report-json", "reports/a.json")
-    suite.runpytest("-p", "no:cacheprovider", "--seed", "7", "--report-json", "reports/b.json")
+    suite.runpytest("-p", "no:cacheprovider", "--redshift-report-json", "reports/a.json")
+    suite.runpytest("-p", "no:cacheprovider", "--redshift-seed", "7", "--redshift-report-json", "reports/b.json")
     a = {(m["architecture"], m["metric"]): m["median"] for m in results(suite, "a.json")["measurements"]}
     b = {(m["architecture"], m["metric"]): m["median"] for m in results(suite, "b.json")["measurements"]}
     assert a[("fn:linear", "dct")] == b[("fn:linear", "dct")]  # deterministic function

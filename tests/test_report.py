@@ -15,17 +15,16 @@ pytest.importorskip("matplotlib")
 from matplotlib.image import imread  # noqa: E402
 
 from redshift.metrics import METRICS  # noqa: E402
-from redshift.claims.stats import summarise  # noqa: E402
 from redshift.networks import NetworkSpec, WeightSpec, sample_grid  # noqa: E402
 from redshift.report import figures  # noqa: E402
 from redshift.report.gallery import GALLERY_ACTIVATIONS  # noqa: E402
-from redshift.report.index import SECTIONS, ReportContext, build_report  # noqa: E402
-from redshift.report.sections import bench_history_section, claims_section, gallery_section, heatmap_figures  # noqa: E402
-from redshift.report.sweep import NOISE, Sweep, SweepSettings, run_sweep, zoo_architectures  # noqa: E402
-from redshift.seeding import derive_seed  # noqa: E402
+from redshift.claims.measure import Measurer  # noqa: E402
+from redshift.report.index import ReportContext, Section, build_report, sections  # noqa: E402
+from redshift.report.sections import CLAIMS, gallery_section, heatmap_figures  # noqa: E402
+from redshift.report.sweep import NOISE, Sweep, SweepSettings, cell_subject, run_sweep, zoo_architectures  # noqa: E402
 
-#: This package's own sections (other experiment families register theirs in SECTIONS too).
-BUILT_IN = [(title, builder) for title, builder in SECTIONS if builder.__module__ == "redshift.report.sections"]
+#: This package's own sections (other experiment families register theirs through entry points too).
+BUILT_IN = sections(["heatmaps", "gallery", "claims", "ranking"])
 TINY = SweepSettings(samples=4, resolution=24, width=8, magnitudes=(0.1, 1.0, 10.0), depths=(1, 3),
                      activations=("relu", "tanh", "sine"), zoo_depth=3)
 
@@ -84,11 +83,15 @@ def test_sweep_cell_equals_a_direct_measurement(report):
     document = json.loads((ctx.out / "sweep.json").read_text())
     cell = next(c for c in document["cells"] if (c["architecture"], c["depth"], c["magnitude"]) == ("tanh", 3, 10.0))
     spec = NetworkSpec(activation="tanh", depth=3, width=8, weights=WeightSpec("glorot_uniform", 10.0, 1.0))
-    assert cell["label"] == spec.label() == "mlp-tanh-d3-w8-glorot_uniform(10)"  # the claims' seed key
-    y = sample_grid(spec, TINY.samples, derive_seed(TINY.seed, spec.label()), TINY.resolution)
+    assert cell["label"] == spec.label() == "mlp-tanh-d3-w8-glorot_uniform(10)"
+    assert cell["source"] == "network" and NetworkSpec.from_mapping(cell["spec"]) == spec  # results carry the spec
+    subject = cell_subject(spec)
+    y = sample_grid(spec, TINY.samples, Measurer(TINY.seed, "cpu").seed(subject), TINY.resolution)  # the claims' seed
     for metric in TINY.metrics:
         values = METRICS[metric](y).numpy()
-        s = summarise(values[np.isfinite(values)], np.random.default_rng(derive_seed(TINY.seed, spec.label(), metric)))
+        m = Measurer(TINY.seed, "cpu").measure(subject, metric, TINY.samples, TINY.resolution, "float64")
+        np.testing.assert_array_equal(m.values, values)
+        s = m.summary
         recorded = cell["metrics"][metric]
         np.testing.assert_allclose([recorded["median"], recorded["low"], recorded["high"]], [s.median, s.low, s.high],
                                    rtol=1e-12, err_msg=metric)
@@ -142,7 +145,7 @@ def test_gallery_shows_network_0_of_each_cell(report):
     images = saved["sine"]
     assert images.shape[:2] == (len(TINY.magnitudes), len(TINY.depths))
     spec = NetworkSpec(activation="sine", depth=3, width=8, weights=WeightSpec("glorot_uniform", 10.0, 1.0))
-    seed = derive_seed(TINY.seed, spec.label())
+    seed = Measurer(TINY.seed, "cpu").seed(cell_subject(spec))  # the sweep cell's seed
     resolution = images.shape[-1]
     np.testing.assert_array_equal(images[2, 1], sample_grid(spec, 1, seed, resolution)[0].numpy())
     # the same network as the cell's first of n (float round-off may differ with the batch size)
@@ -164,10 +167,9 @@ def test_index_header_sections_and_claims(report):
     assert "| commit | `def456` |" in text and "| device | cpu" in text
     assert "4 networks per cell, width 8, 24^2 grid" in text
     assert "python -m redshift.report build --samples 4" in text
-    assert [title for title, _ in BUILT_IN] == ["Neural Redshift heatmaps", "Sample functions", "Claims",
-                                                "Ranking of the zoo", "Benchmark history"]
-    for title, _ in BUILT_IN:
-        assert f"## {title}" in text
+    assert [s.title for s in BUILT_IN] == ["Neural Redshift heatmaps", "Sample functions", "Claims", "Ranking of the zoo"]
+    for section in BUILT_IN:
+        assert f"## {section.title}" in text
     assert "| **PASS** | `cases/x.yaml::tanh-rises[lz]` | tanh rises \\| with alpha |" in text
     assert "**xfail reason:** measured 0.31; paper 0.1" in text
     assert "**Stale:**" in text  # results from commit abc123, tree at def456
@@ -178,7 +180,7 @@ def test_index_header_sections_and_claims(report):
 
 def test_missing_claims_results_say_how_to_produce_them(tmp_path):
     ctx = ReportContext(out=tmp_path, settings=TINY, results_json=tmp_path / "none.json", show_progress=False)
-    text = build_report(ctx, [("Claims", claims_section)]).read_text()
+    text = build_report(ctx, [CLAIMS]).read_text()
     assert "does not exist. Produce it with `python -m pytest cases`" in text and "--run-claims" in text
 
 
@@ -188,7 +190,7 @@ def test_sections_are_pluggable(tmp_path):
         return "a table from another experiment family"
 
     ctx = ReportContext(out=tmp_path, settings=TINY, results_json=tmp_path / "none.json", show_progress=False)
-    text = build_report(ctx, [("Claims", claims_section), ("Transformers", extra_section)]).read_text()
+    text = build_report(ctx, [CLAIMS, Section("extra", "Transformers", extra_section)]).read_text()
     assert "## Transformers\n\na table from another experiment family" in text
     assert "[Transformers](#transformers)" in text and (tmp_path / "extra.txt").exists()
 
@@ -196,19 +198,4 @@ def test_sections_are_pluggable(tmp_path):
 def test_gallery_section_needs_no_sweep(tmp_path):
     ctx = ReportContext(out=tmp_path, settings=TINY, show_progress=False)
     assert "gallery-relu.png" in gallery_section(ctx)
-    assert ctx._sweep is None and not (tmp_path / "sweep.json").exists()
-
-
-def test_bench_history_section_plots_the_stored_runs(tmp_path):
-    history = pytest.importorskip("bench.history")
-    folder = tmp_path / history.DEFAULT_HISTORY
-    for i, (commit, when) in enumerate([("aaa", "2026-01-01T00:00:00"), ("bbb", "2026-01-02T00:00:00")]):
-        history.save_run({"datetime": when, "commit_info": {"id": commit}, "machine_info": {"machine_key": "test-2cpu"},
-                          "benchmarks": [{"name": "test_lz", "extra_info": {"id": "lz76[b32-cpu]"},
-                                          "stats": {"data": [0.1 + 0.01 * (i + k) for k in range(8)]}}]}, folder)
-    ctx = ReportContext(out=tmp_path / "out", settings=TINY, root=tmp_path, show_progress=False)
-    text = bench_history_section(ctx)
-    assert "2 stored timing runs on machine `test-2cpu`" in text and "](bench-history-lz76.png)" in text
-    assert imread(ctx.out / "bench-history-lz76.png")[..., :3].var() > 1e-3
-    empty = ReportContext(out=tmp_path / "out2", settings=TINY, root=tmp_path / "none", show_progress=False)
-    assert "No benchmark history yet" in bench_history_section(empty)
+    assert "sweep" not in vars(ctx) and not (tmp_path / "sweep.json").exists()

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from redshift.claims.sources import SOURCES, Settings, SubjectError
+from redshift.core import SOURCES, FieldError, Settings
 from redshift.trained import ModuloTask, ShortcutTask, TrainedSpec, output_lz, run
 from redshift.trained.digits import CLASSES, N_IMAGES, predicted_class, with_band
 from redshift.trained.modulo import integer_points, modulo_labels, scale_inputs
@@ -51,8 +51,8 @@ def test_modulo_split_is_a_partition_per_seed():
 
 
 @pytest.mark.parametrize("kwargs, fragment", [
-    ({"modulus": 1}, "modulus: expected an integer >= 2"),
-    ({"train_fraction": 1.0}, "train_fraction: expected a number in (0, 1)"),
+    ({"modulus": 1}, "field 'modulus': expected an integer >= 2"),
+    ({"train_fraction": 1.0}, "field 'train_fraction': expected a number in (0, 1)"),
     ({"train_fraction": 0.001}, "empty training or test set"),
     ({"n_values": 16, "input_dim": 6}, "at most 2^20"),
 ])
@@ -137,7 +137,7 @@ def test_training_loss_is_the_tasks():
     spec = TRAINED.parse({}, SMALL)
     assert (spec.training.loss, spec.training.lr, spec.training.momentum) == ("logistic", 0.1, 0.9)
     assert TRAINED.parse({"task": {"name": "digits"}}, SMALL).training.loss == "mse"
-    with pytest.raises(ValueError, match="loss: the mod10-16\\^2-train0.5 task trains with 'logistic', got 'mse'"):
+    with pytest.raises(ValueError, match="field 'training.loss': the mod10-16\\^2-train0.5 task trains with 'logistic', got 'mse'"):
         TrainedSpec(spec.task, spec.network, replace(spec.training, loss="mse"))
 
 
@@ -153,7 +153,7 @@ def test_training_loss_is_the_tasks():
     ({"data": {}}, "data", "unknown key"),
 ])
 def test_source_rejects_bad_settings(mapping, field, fragment):
-    with pytest.raises(SubjectError, match=fragment) as info:
+    with pytest.raises(FieldError, match=fragment) as info:
         TRAINED.parse(mapping, {})
     assert info.value.field == field
 
@@ -162,8 +162,8 @@ def test_source_measures_by_metric_and_rejects_the_other_tasks_metrics():
     spec = TRAINED.parse({}, SMALL)
     outputs = TRAINED.sample(spec, 2, 1, Settings(dtype="float32"))
     assert TRAINED.measure(outputs, "test_accuracy").shape == (2,)
-    with pytest.raises(ValueError, match="'colour_accuracy' is defined for the digits task only"):
-        TRAINED.measure(outputs, "colour_accuracy")
+    assert TRAINED.cannot_measure(spec, "test_accuracy") is None
+    assert TRAINED.cannot_measure(spec, "colour_accuracy") == "metric 'colour_accuracy' is defined for the digits task only"
 
 
 def test_digits_skip_without_scikit_learn(monkeypatch):

@@ -12,7 +12,7 @@ pytest.importorskip("matplotlib")
 
 from matplotlib.image import imread  # noqa: E402
 
-from redshift.claims.sources import SOURCES  # noqa: E402
+from redshift.core import SOURCES  # noqa: E402
 from redshift.report.index import SECTIONS, build_report  # noqa: E402
 from redshift.trained.report import (accuracy_figure, complexity_figure, complexity_pairs, prefactor_curves,  # noqa: E402
                                      shortcut_figure, spearman, trained_rows, trained_table, trained_section)
@@ -158,8 +158,8 @@ def test_shortcut_figure_draws_accuracies_and_init_lz():
 
 def test_section_writes_three_non_blank_pngs(results_context):
     ctx = results_context(results_document())
-    assert ("Trained models", trained_section) in SECTIONS
-    text = build_report(ctx, [("Trained models", trained_section)]).read_text()
+    assert SECTIONS["trained"].build is trained_section
+    text = build_report(ctx, [SECTIONS["trained"]]).read_text()
     files = ["trained-modulo-accuracy.png", "trained-complexity-0.png", "trained-shortcut-0.png"]
     assert sorted(p.name for p in ctx.out.glob("*.png")) == sorted(files)
     for name in files:

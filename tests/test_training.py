@@ -59,9 +59,9 @@ def test_training_learns_and_is_deterministic():
 
 
 @pytest.mark.parametrize("kwargs, fragment", [
-    ({"loss": "hinge"}, "loss: unknown value 'hinge'"),
-    ({"epochs": 0}, "epochs: expected a positive integer"),
-    ({"lr": -1.0}, "lr: expected a number >= 0"),
+    ({"loss": "hinge"}, "field 'loss': unknown value 'hinge'"),
+    ({"epochs": 0}, "field 'epochs': expected an integer >= 1"),
+    ({"lr": -1.0}, "field 'lr': expected a number >= 0"),
 ])
 def test_bad_training_spec(kwargs, fragment):
     with pytest.raises(ValueError, match=fragment):

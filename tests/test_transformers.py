@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from redshift.metrics.reference import lz76_python
-from redshift.claims.sources import SOURCES, Settings
-from redshift.networks import SpecError
+from redshift.core import SOURCES, Settings
+from redshift.core import FieldError
 from redshift.transformers import (
     Decoder, ReferenceGPT2, TransformerSpec, generate, greedy_recompute, lz78, sample_parameters, sample_sequences,
 )
@@ -165,7 +165,7 @@ def test_sequence_metrics_per_token():
     ({"blocks": 3}, "blocks", "unknown key"),
 ])
 def test_spec_rejects_bad_input(mapping, field, fragment):
-    with pytest.raises(SpecError) as info:
+    with pytest.raises(FieldError) as info:
         TransformerSpec.from_mapping(mapping)
     assert info.value.field == field and fragment in info.value.message
 

@@ -90,8 +90,8 @@ def test_gain_figure_draws_the_json_numbers():
 
 def test_section_writes_a_non_blank_png_and_the_table(results_context):
     ctx = results_context(results_document())
-    assert ("Random transformers", transformers_section) in SECTIONS
-    text = build_report(ctx, [("Random transformers", transformers_section)]).read_text()
+    assert SECTIONS["transformers"].build is transformers_section
+    text = build_report(ctx, [SECTIONS["transformers"]]).read_text()
     assert "![sequence complexity vs layer-norm gain" in text and "| `gpt2-sine-d4-w128-h4-v1024-ln7.35-T40` | 64 |" in text
     pixels = imread(ctx.out / "transformers-gain-0.png")[..., :3]
     assert pixels.var() > 1e-3

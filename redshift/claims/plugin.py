@@ -1,81 +1,115 @@
-"""pytest plugin: every claim in ``cases/*.yaml`` becomes one test item per metric.
+"""pytest plugin (loaded by the ``pytest11`` entry point on install): every claim of a case file becomes
+one test item per metric.
 
+Case files are the YAML files named on the command line, and, when pytest searches folders, those
+matching the ini option ``redshift_cases`` (globs relative to the rootdir; default ``cases/*.yaml``).
 Items are named ``<claim-id>[<metric>]`` under their case file, e.g.
 ``cases/activations.yaml::sine-complex-at-high-magnitude[lz]``, so ``-k "sine and lz"`` works and
 ids stay stable across commits. A malformed case file fails collection with one line.
+
+Options are ``--redshift-device``, ``--redshift-seed``, ``--redshift-samples``, ``--redshift-tier`` and
+``--redshift-report-json``: namespaced, so they cannot clash with another plugin's or a project's own
+``--device`` / ``--seed``. (This repository's conftest.py adds the short forms ``--device`` etc.)
 """
+import fnmatch
+import json
 import os
 
 import numpy as np
 import pytest
-import torch
 
-from redshift.claims.evaluate import evaluate
+from redshift.claims.kinds import KINDS
 from redshift.claims.measure import Measurer
-from redshift.claims.report import ClaimsReport
+from redshift.claims.results import ClaimsReport, plain
 from redshift.claims.schema import CaseFileError, load_case_file
-from redshift.claims.stats import summarise
+from redshift.core import resolve_device
 from redshift.seeding import MASTER_SEED, derive_seed
 
 DEFAULT_SAMPLES = {"ci": 32, "full": 128}  # networks per configuration, by tier
+DEFAULT_CASES = ["cases/*.yaml", "cases/*.yml"]
+#: option name -> (argparse keywords): registered as --redshift-<name>, read as config.getoption("redshift_<name>")
+OPTIONS = {
+    "device": dict(default="auto", help="where networks are evaluated and metrics computed: auto (cuda if "
+                                        "available), cpu, cuda or cuda:<index>"),
+    "samples": dict(type=int, default=None, help="random networks per configuration for claims that do not "
+                                                 f"state it (default {DEFAULT_SAMPLES['ci']}; "
+                                                 f"{DEFAULT_SAMPLES['full']} with tier full)"),
+    "seed": dict(type=int, default=MASTER_SEED, help=f"master seed (default {MASTER_SEED})"),
+    "tier": dict(choices=("ci", "full"), default="ci",
+                 help="ci: fast settings; full: the paper-sized settings and the full-only claims"),
+    "report_json": dict(default=os.path.join("reports", "results.json"),
+                        help="where the claims' numbers are written (relative to the rootdir); '' disables"),
+}
 measurer_key = pytest.StashKey[Measurer]()
 
 
+def add_options(group, prefix: str) -> None:
+    """The claims options as ``--<prefix><name>`` (dest ``redshift_<name>``): the plugin registers
+    prefix 'redshift-'; a project may add short aliases with prefix ''."""
+    for name, kwargs in OPTIONS.items():
+        group.addoption(f"--{prefix}{name.replace('_', '-')}", dest=f"redshift_{name}", **kwargs)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("neural-redshift-bench")
-    group.addoption("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                    help="where networks are evaluated and metrics computed (auto: cuda if available)")
-    group.addoption("--samples", type=int, default=None,
-                    help="random networks per configuration for claims that do not state it "
-                         f"(default {DEFAULT_SAMPLES['ci']}; {DEFAULT_SAMPLES['full']} with --tier full)")
-    group.addoption("--seed", type=int, default=MASTER_SEED, help=f"master seed (default {MASTER_SEED})")
-    group.addoption("--tier", choices=("ci", "full"), default="ci",
-                    help="ci: fast settings; full: the paper-sized settings and the full-only claims")
-    group.addoption("--report-json", default=os.path.join("reports", "results.json"),
-                    help="where the claims' numbers are written (relative to the rootdir); '' disables")
-
-
-def resolve_device(option: str) -> str:
-    if option == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if option == "cuda" and not torch.cuda.is_available():
-        raise pytest.UsageError("--device cuda: torch sees no CUDA device on this machine")
-    return option
+    add_options(parser.getgroup("redshift", "neural-redshift-bench claims"), "redshift-")
+    parser.addini("redshift_cases", type="linelist", default=DEFAULT_CASES,
+                  help="globs (relative to the rootdir) of the case files collected when pytest searches folders")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "claim: a claim collected from cases/*.yaml")
-    if config.getoption("samples") is None:
-        config.option.samples = DEFAULT_SAMPLES[config.getoption("tier")]
-    if config.getoption("samples") <= 0:
-        raise pytest.UsageError(f"--samples: expected a positive integer, got {config.getoption('samples')}")
-    device = resolve_device(config.getoption("device"))
-    config.stash[measurer_key] = Measurer(config.getoption("seed"), device)
-    report = ClaimsReport(seed=config.getoption("seed"), device=device, tier=config.getoption("tier"),
-                          samples=config.getoption("samples"), json_path=config.getoption("report_json"),
-                          rootpath=config.rootpath, is_worker=hasattr(config, "workerinput"))
+    config.addinivalue_line("markers", "claim: a claim collected from a case file")
+    tier = config.getoption("redshift_tier")
+    if config.getoption("redshift_samples") is None:
+        config.option.redshift_samples = DEFAULT_SAMPLES[tier]
+    samples = config.getoption("redshift_samples")
+    if samples <= 0:
+        raise pytest.UsageError(f"--redshift-samples: expected a positive integer, got {samples}")
+    device = config.getoption("redshift_device")
+    if device != "auto":  # an explicit device is checked now; auto is resolved when the first subject is sampled
+        try:
+            resolve_device(device)
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    measurer = config.stash[measurer_key] = Measurer(config.getoption("redshift_seed"), device)
+    report = ClaimsReport(seed=config.getoption("redshift_seed"), measurer=measurer, tier=tier, samples=samples,
+                          json_path=config.getoption("redshift_report_json"), rootpath=config.rootpath,
+                          is_worker=hasattr(config, "workerinput"))
     config.pluginmanager.register(report, "redshift-claims-report")
 
 
+def is_case_file(file_path, parent) -> bool:
+    """A YAML file named on the command line, or one matching ``redshift_cases`` under the rootdir."""
+    if file_path.suffix not in (".yaml", ".yml"):
+        return False
+    if parent.session.isinitpath(file_path):
+        return True
+    config = parent.config
+    if not file_path.is_relative_to(config.rootpath):
+        return False
+    relative = file_path.relative_to(config.rootpath).as_posix()
+    return any(fnmatch.fnmatch(relative, pattern) for pattern in config.getini("redshift_cases"))
+
+
 def pytest_collect_file(file_path, parent):
-    if file_path.suffix in (".yaml", ".yml") and file_path.parent.name == "cases":
+    if is_case_file(file_path, parent):
         return CaseFile.from_parent(parent, path=file_path)
     return None
 
 
 class CaseFile(pytest.File):
-    """A ``cases/*.yaml`` file: one item per (claim, metric)."""
+    """A case file: one item per (claim, metric)."""
 
     def collect(self):
-        tier = self.config.getoption("tier")
-        display = self.path.relative_to(self.config.rootpath).as_posix() \
-            if self.path.is_relative_to(self.config.rootpath) else str(self.path)
-        for claim in load_case_file(self.path, display, tier):
+        config = self.config
+        tier = config.getoption("redshift_tier")
+        display = self.path.relative_to(config.rootpath).as_posix() \
+            if self.path.is_relative_to(config.rootpath) else str(self.path)
+        for claim in load_case_file(self.path, display, tier, config.getoption("redshift_samples")):
             for expectation in claim.expectations:
                 item = ClaimItem.from_parent(self, name=f"{claim.id}[{expectation.metric}]",
                                              claim=claim, expectation=expectation)
                 if claim.tier == "full" and tier == "ci":
-                    item.add_marker(pytest.mark.skip(reason="full-tier claim; run with --tier full"))
+                    item.add_marker(pytest.mark.skip(reason="full-tier claim; run with --redshift-tier full"))
                 if expectation.xfail:
                     item.add_marker(pytest.mark.xfail(strict=True, reason=expectation.xfail))
                 yield item
@@ -83,7 +117,7 @@ class CaseFile(pytest.File):
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, CaseFileError):
             return str(excinfo.value)
-        return super().repr_failure(excinfo, style)
+        return super().repr_failure(excinfo)
 
 
 class ClaimFailed(AssertionError):
@@ -97,29 +131,31 @@ class ClaimItem(pytest.Item):
         super().__init__(**kwargs)
         self.claim = claim
         self.expectation = expectation
-        self.user_properties.append(("claim", {
+        self.user_properties.append(("claim", json.dumps({
             "id": self.nodeid, "kind": claim.kind, "metric": expectation.metric, "claim": claim.text,
-            "source": claim.source}))
+            "source": claim.source})))
         self.add_marker(pytest.mark.claim)
 
     def runtest(self) -> None:
         config = self.config
         measurer = config.stash[measurer_key]
         claim = self.claim
-        samples = claim.samples or config.getoption("samples")
-        seed_key = claim.uid if claim.kind == "invariant" else None  # paired claims share their networks
+        kind = KINDS[claim.kind]
+        samples = claim.samples or config.getoption("redshift_samples")
+        seed_key = claim.uid if kind.paired else None  # paired claims share their networks
         seen = {}
 
         def measure(subject, metric):
             m = measurer.measure(subject, metric, samples, claim.resolution, claim.dtype, seed_key)
-            seen[(m.label, metric)] = m
+            seen[m.config, metric] = m
             return m
 
-        rng = np.random.default_rng(derive_seed(config.getoption("seed"), self.nodeid))
-        verdict = evaluate(claim, self.expectation, measure, rng)
-        self.user_properties.append(("measurements", [_measurement_record(m, config) for m in seen.values()]))
-        self.user_properties.append(("verdict", {"passed": verdict.passed, "lines": verdict.lines,
-                                                 "checks": _plain(verdict.numbers)}))
+        rng = np.random.default_rng(derive_seed(config.getoption("redshift_seed"), self.nodeid))
+        verdict = kind.evaluate(claim, self.expectation, measure, rng)
+        self.user_properties.append(("measurements", json.dumps(
+            [_measurement_record(m) for m in seen.values()], allow_nan=False)))
+        self.user_properties.append(("verdict", json.dumps(plain(
+            {"passed": verdict.passed, "lines": verdict.lines, "checks": verdict.numbers}), allow_nan=False)))
         if not verdict.passed:
             raise ClaimFailed("\n".join(verdict.lines))
 
@@ -133,25 +169,11 @@ class ClaimItem(pytest.Item):
         return self.path, 0, self.name
 
 
-def _measurement_record(m, config) -> dict:
-    """Plain-data summary of one subject x metric (sent across xdist workers, written to JSON)."""
-    rng = np.random.default_rng(derive_seed(config.getoption("seed"), "summary", m.label, m.metric))
-    record = {"architecture": m.label, "metric": m.metric, "setting": m.setting,
-              "n": int(len(m.values)), "flagged": m.flagged}
-    if len(m.finite):
-        s = summarise(m.finite, rng)
-        record.update(median=s.median, low=s.low, high=s.high)
-    return _plain(record)
-
-
-def _plain(value):
-    """numpy scalars -> Python numbers and non-finite -> None, recursively (xdist and JSON need plain data)."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None  # JSON has no NaN / inf
-    return value
+def _measurement_record(m) -> dict:
+    """Plain-data summary of one subject x metric (sent across xdist workers, written to JSON), keyed by
+    what was sampled (``config``) and the metric, with the full spec."""
+    record = {"key": f"{m.config}:{m.metric}", "config": m.config, "source": m.subject.source, "spec": m.subject.mapping,
+              "label": m.label, "metric": m.metric, "setting": m.setting, "n": int(len(m.values)), "flagged": m.flagged}
+    if m.summary is not None:
+        record.update(median=m.summary.median, low=m.summary.low, high=m.summary.high)
+    return plain(record)

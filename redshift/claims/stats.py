@@ -5,7 +5,9 @@ All resampling uses a numpy Generator seeded by the caller, so verdicts are repr
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from redshift.core import lazy_module
+
+stats = lazy_module("scipy.stats")  # 1 s to import: on the first test, not at collection
 
 BOOTSTRAP_RESAMPLES = 2000
 CONFIDENCE = 0.95

@@ -1,13 +1,13 @@
-"""Batched random-network sampler (notes §2.1, §2.2, §4): specs, parameters, batched forward, oracle."""
-from redshift.networks.activations import ACTIVATIONS
-from redshift.networks.forward import evaluate, forward
-from redshift.networks.grid import grid_points
-from redshift.networks.parameters import Parameters, sample_parameters
-from redshift.networks.reference import reference_module
-from redshift.networks.sampling import sample_functions, sample_grid
-from redshift.networks.spec import NetworkSpec, SpecError, WeightSpec
+"""Batched random-network sampler (Neural Redshift §3): specs, parameters, batched forward, oracle.
 
-__all__ = [
-    "ACTIVATIONS", "NetworkSpec", "Parameters", "SpecError", "WeightSpec", "evaluate", "forward", "grid_points",
-    "reference_module", "sample_functions", "sample_grid", "sample_parameters",
-]
+Names load on first use (redshift.core.LazyAttributes): importing the specs does not import torch.
+"""
+from redshift.core import LazyAttributes
+
+EXPORTS = LazyAttributes(__name__, {
+    "ACTIVATIONS": "activations", "NetworkSpec": "spec", "WeightSpec": "spec", "Parameters": "parameters",
+    "sample_parameters": "parameters", "evaluate": "evaluation", "forward": "evaluation", "grid_points": "grid",
+    "reference_module": "reference", "sample_functions": "sampling", "sample_grid": "sampling",
+})
+__all__ = list(EXPORTS)
+__getattr__ = EXPORTS.module_getattr

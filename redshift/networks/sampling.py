@@ -2,7 +2,7 @@
 import torch
 from torch import Tensor
 
-from redshift.networks.forward import evaluate
+from redshift.networks.evaluation import evaluate
 from redshift.networks.grid import grid_points
 from redshift.networks.parameters import sample_parameters
 from redshift.networks.spec import NetworkSpec

@@ -1,16 +1,20 @@
-"""Network specifications (notes §2.1, §2.2): frozen, validated, built from YAML mappings.
+"""Network specifications (Neural Redshift §3 and its public code's heatmap setup): frozen, validated
+from their fields' types and bounds (redshift.parse), built from YAML mappings.
 
-Every field is checked on construction; a bad value raises ``SpecError`` naming the dotted field
-and what is allowed. PyYAML pitfalls are caught: ``yes``/``no`` arrive as bools (not ints) and
-``1e-3`` arrives as a string (YAML 1.1 floats need a dot and a signed exponent: ``1.0e-3``).
+A bad value raises ``FieldError`` naming the dotted field and what is allowed. PyYAML pitfalls are
+caught: ``yes``/``no`` arrive as bools (not ints) and ``1e-3`` arrives as a string (YAML 1.1 floats
+need a dot and a signed exponent: ``1.0e-3``).
 """
 import dataclasses
-import math
-import numbers
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from redshift.networks.activations import ACTIVATIONS
+from redshift.core import FieldError
+from redshift.parse import Spec, parse, setting
+
+#: The activations by name (redshift.networks.activations.ACTIVATIONS implements them, in this order).
+ACTIVATION_NAMES = ("relu", "leaky_relu", "elu", "gelu", "swish", "silu", "selu", "softplus", "tanh", "sigmoid",
+                    "gaussian", "sine", "identity")
 
 SCHEMES = ("glorot_uniform", "uniform", "normal", "fan_in_normal")
 UNIFORM_SCHEMES = ("glorot_uniform", "uniform")
@@ -19,87 +23,14 @@ RESIDUALS = ("none", "activation", "layer")
 UNBIASED_FIXED = ("width", "depth", "layer_norm", "residual", "gated")  # no meaning for "unbiased"
 
 
-class SpecError(ValueError):
-    """A bad network setting; ``field`` is its dotted name (``weights.scheme``)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(field, message)
-        self.field = field
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"field {self.field!r}: {self.message}"
-
-
-def _describe(value: Any) -> str:
-    return f"{type(value).__name__} {value!r}"
-
-
-def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise SpecError(name, f"unknown value {value!r} (allowed: {', '.join(allowed)})")
-    return value
-
-
-def _integer(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise SpecError(name, f"expected an integer >= {minimum}, got {_describe(value)}")
-    if value < minimum:
-        raise SpecError(name, f"expected an integer >= {minimum}, got {value}")
-    return int(value)
-
-
-def _yaml_float(text: str) -> str:
-    """How to write ``text`` so that PyYAML reads a float: '1e-3' -> '1.0e-3', '2e3' -> '2.0e+3'."""
-    mantissa, _, exponent = text.strip().lower().partition("e")
-    if "." not in mantissa:
-        mantissa += ".0"
-    if exponent and exponent[0] not in "+-":
-        exponent = "+" + exponent
-    return f"{mantissa}e{exponent}" if exponent else mantissa
-
-
-def _scale(name: str, value: Any) -> float:
-    """A finite number >= 0, returned as float."""
-    if isinstance(value, str):
-        try:
-            float(value)
-        except ValueError:
-            raise SpecError(name, f"expected a number >= 0, got the string {value!r}") from None
-        raise SpecError(name, f"expected a number >= 0, got the string {value!r} (YAML reads a number "
-                              f"without a dot or exponent sign as a string: write {_yaml_float(value)})")
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise SpecError(name, f"expected a number >= 0, got {_describe(value)}")
-    if not math.isfinite(value) or value < 0:
-        raise SpecError(name, f"expected a finite number >= 0, got {value!r}")
-    return float(value) + 0.0  # -0.0 -> 0.0
-
-
-def _flag(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise SpecError(name, f"expected true or false, got {_describe(value)}")
-    return value
-
-
-def _keys(prefix: str, mapping: Any, cls: type) -> dict:
-    """``mapping`` as a dict, after checking that it is a mapping with only ``cls``'s fields."""
-    allowed = [f.name for f in dataclasses.fields(cls)]
-    if not isinstance(mapping, Mapping):
-        raise SpecError(prefix.rstrip("."), f"expected a mapping of {', '.join(allowed)}, got {_describe(mapping)}")
-    for key in mapping:
-        if key not in allowed:
-            raise SpecError(f"{prefix}{key}", f"unknown key (allowed: {', '.join(allowed)})")
-    return dict(mapping)
-
-
-def _number(value: float) -> str:
+def number_text(value: float) -> str:
     """Shortest exact float text, without a trailing '.0': 10.0 -> '10', 0.1 -> '0.1'."""
     text = repr(float(value))
     return text[:-2] if text.endswith(".0") else text
 
 
 @dataclass(frozen=True)
-class WeightSpec:
+class WeightSpec(Spec):
     """Weight and bias distributions of every linear layer, output layer included.
 
     glorot_uniform: W ~ U(-s, s), s = scale * sqrt(6 / (fan_in + fan_out))   (paper §3, alpha)
@@ -110,24 +41,14 @@ class WeightSpec:
     ones; bias_scale None ties it to ``scale`` (the public code's W, b ~ U(-a, a)); 0 gives zero biases.
     """
 
-    scheme: str = "glorot_uniform"
-    scale: float = 1.0
-    bias_scale: float | None = 1.0
-
-    def __post_init__(self):
-        object.__setattr__(self, "scheme", _choice("weights.scheme", self.scheme, SCHEMES))
-        object.__setattr__(self, "scale", _scale("weights.scale", self.scale))
-        if self.bias_scale is not None:
-            object.__setattr__(self, "bias_scale", _scale("weights.bias_scale", self.bias_scale))
-
-    @classmethod
-    def from_mapping(cls, m: Mapping) -> "WeightSpec":
-        return cls(**_keys("weights.", m, cls))
+    scheme: Literal[SCHEMES] = setting("glorot_uniform", doc="weight distribution (see the class docstring)")
+    scale: float = setting(1.0, min=0, doc="alpha (glorot_uniform), a (uniform), std (normal) or gain (fan_in_normal)")
+    bias_scale: float | None = setting(1.0, min=0, doc="bias bound / std; null ties it to scale")
 
 
 @dataclass(frozen=True)
-class NetworkSpec:
-    """A family of random networks with a scalar linear output (notes §2.1).
+class NetworkSpec(Spec):
+    """A family of random networks with a scalar linear output (Neural Redshift §3).
 
     mlp, per hidden layer:  z = h W + b;  z <- ln_gain * LN(z) if layer_norm (over channels, no
     affine, eps 1e-5);  u = act(prefactor * z) (§4.1);  u <- u * sigmoid(h W' + b') if gated (§3);
@@ -140,67 +61,40 @@ class NetworkSpec:
     ``ln_gain`` only with layer_norm.
     """
 
-    family: str = "mlp"
-    activation: str = "relu"
-    input_dim: int = 2
-    width: int = 64
-    depth: int = 3
-    layer_norm: bool = False
-    ln_gain: float = 1.0
-    residual: str = "none"
-    gated: bool = False
-    prefactor: float = 1.0
-    max_frequency: int = 32
-    weights: WeightSpec = field(default_factory=WeightSpec)
+    family: Literal[FAMILIES] = setting("mlp", doc="mlp, or the Fourier-parametrised unbiased model")
+    activation: str = setting("relu", choices=ACTIVATION_NAMES, doc="hidden-layer activation")
+    input_dim: int = setting(2, min=1, doc="input dimension (2: the grid)")
+    width: int = setting(64, min=1, doc="hidden units per layer")
+    depth: int = setting(3, min=1, doc="hidden layers")
+    layer_norm: bool = setting(False, doc="layer norm before each activation")
+    ln_gain: float = setting(1.0, min=0, doc="gain of that layer norm")
+    residual: Literal[RESIDUALS] = setting("none", doc="skip around the activation or the layer")
+    gated: bool = setting(False, doc="multiply by a sigmoid gate")
+    prefactor: float = setting(1.0, min=0, doc="act(prefactor * z)")
+    max_frequency: int = setting(32, min=1, doc="largest |k| of the unbiased model")
+    weights: WeightSpec = setting(factory=WeightSpec, doc="weight and bias distributions")
 
-    def __post_init__(self):
-        checked = {
-            "family": _choice("family", self.family, FAMILIES),
-            "activation": _choice("activation", self.activation, tuple(ACTIVATIONS)),
-            "input_dim": _integer("input_dim", self.input_dim, 1),
-            "width": _integer("width", self.width, 1),
-            "depth": _integer("depth", self.depth, 1),
-            "layer_norm": _flag("layer_norm", self.layer_norm),
-            "ln_gain": _scale("ln_gain", self.ln_gain),
-            "residual": _choice("residual", self.residual, RESIDUALS),
-            "gated": _flag("gated", self.gated),
-            "prefactor": _scale("prefactor", self.prefactor),
-            "max_frequency": _integer("max_frequency", self.max_frequency, 1),
-        }
-        for name, value in checked.items():
-            object.__setattr__(self, name, value)
-        if not isinstance(self.weights, WeightSpec):
-            raise SpecError("weights", f"expected a WeightSpec, got {_describe(self.weights)}")
+    def check(self) -> None:
         if self.family == "unbiased":
             for name in UNBIASED_FIXED:
                 default = NetworkSpec.__dataclass_fields__[name].default
                 if getattr(self, name) != default:
-                    raise SpecError(name, f"does not apply to family 'unbiased' (allowed: {default!r}, the default)")
+                    raise FieldError(name, f"does not apply to family 'unbiased' (allowed: {default!r}, the default)")
             if self.input_dim != 2:
-                raise SpecError("input_dim", f"family 'unbiased' needs input_dim 2, got {self.input_dim}")
-
-    @classmethod
-    def from_mapping(cls, m: Mapping) -> "NetworkSpec":
-        """From a (YAML) mapping with an optional nested ``weights`` mapping."""
-        if not isinstance(m, Mapping):
-            raise TypeError(f"expected a mapping of network settings, got {_describe(m)}")
-        kwargs = _keys("", m, cls)
-        if "weights" in kwargs and not isinstance(kwargs["weights"], WeightSpec):
-            kwargs["weights"] = WeightSpec.from_mapping(kwargs["weights"])
-        return cls(**kwargs)
+                raise FieldError("input_dim", f"family 'unbiased' needs input_dim 2, got {self.input_dim}")
 
     def replace(self, **changes: Any) -> "NetworkSpec":
         """A re-validated copy; dotted keys reach into weights: ``replace(**{"weights.scale": 10.0})``."""
-        mapping = dataclasses.asdict(self)
+        mapping = self.to_mapping()
         for key, value in changes.items():
             *parents, last = key.split(".")
             target = mapping
             for parent in parents:
                 if not isinstance(target.get(parent), dict):
-                    raise SpecError(key, f"unknown key (allowed: {', '.join(mapping)}, weights.<key>)")
+                    raise FieldError(key, f"unknown key (allowed: {', '.join(mapping)}, weights.<key>)")
                 target = target[parent]
-            target[last] = value
-        return NetworkSpec.from_mapping(mapping)
+            target[last] = value.to_mapping() if isinstance(value, Spec) else value
+        return parse(NetworkSpec, mapping)
 
     @property
     def hidden_activation(self) -> str:
@@ -222,17 +116,17 @@ class NetworkSpec:
         if self.input_dim != 2:
             parts.append(f"in{self.input_dim}")
         if self.layer_norm:
-            parts.append("ln" if self.ln_gain == 1.0 else f"ln({_number(self.ln_gain)})")
+            parts.append("ln" if self.ln_gain == 1.0 else f"ln({number_text(self.ln_gain)})")
         if self.residual != "none":
             parts.append({"activation": "res_act", "layer": "res_layer"}[self.residual])
         if self.gated:
             parts.append("gate")
         if self.prefactor != 1.0:
-            parts.append(f"pf({_number(self.prefactor)})")
+            parts.append(f"pf({number_text(self.prefactor)})")
         if self.family == "unbiased":
-            parts.append(f"uniform({_number(w.scale)})")
+            parts.append(f"uniform({number_text(w.scale)})")
         else:
-            parts.append(f"{w.scheme}({_number(w.scale)})")
+            parts.append(f"{w.scheme}({number_text(w.scale)})")
             if w.bias_scale != 1.0:
-                parts.append("b(tied)" if w.bias_scale is None else f"b({_number(w.bias_scale)})")
+                parts.append("b(tied)" if w.bias_scale is None else f"b({number_text(w.bias_scale)})")
         return "-".join(parts)

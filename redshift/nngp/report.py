@@ -9,6 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from redshift.report import figures
+from redshift.report.index import Section
+
 LABEL = re.compile(r"^nngp-(?P<task>binary|parity|random)-L(?P<layers>\d+)-(?P<arch>[a-z_]+)(?:-s(?P<scale>[^-]+))?"
                    r"-n(?P<n>\d+)(?:-t\d+)?(?:-S[^-]+)?(?:-(?P<method>[a-z]+)(?:\((?P<args>[^)]*)\))?)?$")
 Point = tuple[float, float, float, float]  # x, median, low, high
@@ -96,8 +99,6 @@ def label_ray_figure(curves: dict[str, list[Point]], levels: dict[str, tuple[flo
 
 def architecture_vs_gd_section(ctx) -> str:
     """Report section: both figures from ctx.results_json (run ``python -m pytest cases/architecture_vs_gd.yaml``)."""
-    from redshift.report import figures
-
     if ctx.results is None:
         return f"No claims results at `{ctx.results_json}`: run `python -m pytest cases/architecture_vs_gd.yaml`.\n"
     records = ctx.results.get("measurements", [])
@@ -115,3 +116,6 @@ def architecture_vs_gd_section(ctx) -> str:
         figures.save(label_ray_figure(ray, levels), Path(ctx.out) / "label-ray.png")
         parts.append("![label ray](label-ray.png)\n")
     return "\n".join(parts)
+
+
+SECTION = Section("architecture_vs_gd", "Architecture vs gradient descent", architecture_vs_gd_section, 60)

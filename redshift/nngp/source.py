@@ -20,143 +20,130 @@ points; estimate_slack = estimate minus test_error; kernel_error = max |sample c
 suite networks - NNGP kernel| / mean diagonal on the training points; quadrature_error = the same for
 the Gauss-Hermite kernel against the closed form. The NNGP kernel is divided by s^2 (output layer at unit
 gain): the paper's unit-diagonal normalisation for sqrt(2) ReLU, which sets the scale of the label ray.
-
-``redshift.claims.sources`` imports this module to register the source, so the framework's names
-(SubjectError, DTYPES) are imported only when a method runs: no import cycle in any order.
 """
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
+import pytest
 import torch
 
+from redshift.core import FieldError, Settings
 from redshift.networks import ACTIVATIONS
 from redshift.nngp.data import POOL_SIZES, TASKS, MissingDigits, Split, draw_split
 from redshift.nngp.finite import rejection_error, sample_covariance, sample_outputs, suite_network
 from redshift.nngp.kernels import ANALYTIC, KERNEL_ACTIVATIONS, nngp_kernel
 from redshift.nngp.orthant import (
-    log_inverse_orthant_bound, log_inverse_orthant_estimate, log_inverse_orthant_exact,
+    EXACT_MAX_N, log_inverse_orthant_bound, log_inverse_orthant_estimate, log_inverse_orthant_exact,
 )
 from redshift.nngp.pac_bayes import pac_bayes_bound
 from redshift.nngp.posterior import label_ray_error, posterior_error
 from redshift.nngp.simplenet import random_outputs, train_to_label_scale
+from redshift.parse import Spec, setting
 from redshift.seeding import derive_seed
+from redshift.sources import SpecSource
 
 METHODS = ("posterior", "ray", "nero", "rejection")
 KERNELS = ("nngp", "identity")
 POSTERIOR_METHODS = ("rb", "joint")
 METRICS = ("bound", "estimate", "log_orthant", "log_orthant_bound", "bound_gap", "orthant_error",
            "test_error", "train_error", "estimate_slack", "kernel_error", "quadrature_error")
+HELD_OUT_METRICS = ("test_error", "train_error", "estimate_slack")
 
 
 @dataclass(frozen=True)
-class NNGPSpec:
-    task: str = "binary"
-    layers: int = 7
-    activation: str = "relu"
-    weight_scale: float = math.sqrt(2)
-    kernel: str = "nngp"
-    n_train: int = 50
-    n_test: int = 0
-    method: str = "posterior"
-    label_scale: float = 1.0
-    posterior_method: str = "rb"
-    mc_samples: int = 100_000
-    posterior_draws: int = 1_000_000
-    width: int = 1024
-    networks: int = 4000
+class NNGPSpec(Spec):
+    task: str = setting("binary", choices=TASKS, doc="binary (0 vs 1), parity (even vs odd) or random labels")
+    layers: int = setting(7, min=1, doc="L linear layers (hidden layers L - 1)")
+    activation: str = setting("relu", choices=KERNEL_ACTIVATIONS, doc="the architecture's activation")
+    weight_scale: float = setting(math.sqrt(2), min=0, min_open=True, doc="s: weights N(0, s^2 / fan_in)")
+    kernel: str = setting("nngp", choices=KERNELS, doc="nngp, or identity (the chance baseline)")
+    n_train: int = setting(50, min=2, doc="training points")
+    n_test: int = setting(0, min=0, doc="held-out points")
+    method: str = setting("posterior", choices=METHODS, doc="what test_error / train_error measure")
+    label_scale: float = setting(1.0, min=0, min_open=True, doc="alpha of the label ray and Nero")
+    posterior_method: str = setting("rb", choices=POSTERIOR_METHODS, doc="posterior error estimator")
+    mc_samples: int = setting(100_000, min=1, doc="S of the orthant estimate")
+    posterior_draws: int = setting(1_000_000, min=1, doc="prior draws of the posterior error")
+    width: int = setting(1024, min=1, doc="finite networks' width (nero, rejection, kernel_error)")
+    networks: int = setting(4000, min=1, doc="finite networks drawn (rejection, kernel_error)")
+
+    def check(self) -> None:
+        if self.n_train + self.n_test > POOL_SIZES[self.task]:
+            raise FieldError("n_train", f"n_train + n_test = {self.n_train + self.n_test} exceeds the "
+                                        f"{POOL_SIZES[self.task]} digits of task {self.task!r}")
+        if self.method in ("nero", "rejection") and self.layers < 2:
+            raise FieldError("layers", f"method {self.method!r} needs a hidden layer (layers >= 2), got {self.layers}")
+        if self.method in ("nero", "rejection") and self.activation not in ACTIVATIONS:
+            raise FieldError("activation", f"method {self.method!r} samples networks: activation must be one of "
+                                           f"the suite's ({', '.join(ACTIVATIONS)}), got {self.activation!r}")
+        if self.method in ("nero", "rejection") and self.kernel != "nngp":
+            raise FieldError("kernel", f"method {self.method!r} samples networks: kernel must be nngp")
+
+    def label(self) -> str:
+        """e.g. ``nngp-binary-L7-relu-n100``, ``nngp-binary-L2-relu-n5-nero(a=1,w1024)``."""
+        arch = "identity" if self.kernel == "identity" else self.activation
+        parts = ["nngp", self.task, f"L{self.layers}", arch]
+        if self.weight_scale != math.sqrt(2):
+            parts.append(f"s{self.weight_scale:g}")
+        parts.append(f"n{self.n_train}")
+        if self.n_test != NNGPSpec.n_test:
+            parts.append(f"t{self.n_test}")
+        if self.mc_samples != NNGPSpec.mc_samples:
+            parts.append(f"S{self.mc_samples:g}")
+        finite = f"w{self.width}" + (f",N{self.networks}" if self.method == "rejection" else "")
+        method = {"posterior": "" if self.posterior_method == "rb" and self.posterior_draws == NNGPSpec.posterior_draws
+                  else f"posterior({self.posterior_method},{self.posterior_draws:g})",
+                  "ray": f"ray(a={self.label_scale:g})",
+                  "nero": f"nero(a={self.label_scale:g},{finite})",
+                  "rejection": f"rejection({finite})"}[self.method]
+        if self.method not in ("nero", "rejection") and (self.width, self.networks) != (NNGPSpec.width, NNGPSpec.networks):
+            parts.append(f"finite(w{self.width},N{self.networks})")  # the suite networks of kernel_error
+        return "-".join(parts + ([method] if method else []))
 
 
-CHOICES = {"task": TASKS, "activation": KERNEL_ACTIVATIONS, "kernel": KERNELS, "method": METHODS,
-           "posterior_method": POSTERIOR_METHODS}
-MINIMUM = {"layers": 1, "n_train": 2, "n_test": 0, "mc_samples": 1, "posterior_draws": 1, "width": 1, "networks": 1}
-POSITIVE = ("weight_scale", "label_scale")
-FIELDS = tuple(f.name for f in fields(NNGPSpec))
-
-
-def _parse_value(name: str, value):
-    from redshift.claims.sources import SubjectError
-
-    if name in CHOICES:
-        if value not in CHOICES[name]:
-            raise SubjectError(name, f"unknown value {value!r} (allowed: {', '.join(CHOICES[name])})")
-        return value
-    if name in MINIMUM:
-        if isinstance(value, bool) or not isinstance(value, int) or value < MINIMUM[name]:
-            raise SubjectError(name, f"expected an integer >= {MINIMUM[name]}, got {value!r}")
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        hint = " (YAML reads 1e-3 as a string: write 1.0e-3)" if isinstance(value, str) else ""
-        raise SubjectError(name, f"expected a positive number, got {value!r}{hint}")
-    return float(value)
-
-
-class NNGPSource:
+class NNGPSource(SpecSource):
     """NNGP kernels, orthant estimators, PAC-Bayes bounds, posterior and label-ray errors on the digits.
 
-    Implements the ``redshift.claims.sources.Source`` interface; outputs are ``Draws``.
+    Outputs are ``Draws``; every setting has a default.
     """
 
     name = "nngp"
-    settings_key = "nngp"
+    spec_type = NNGPSpec
     metrics = METRICS
 
-    def parse(self, mapping: Mapping, base: Mapping) -> NNGPSpec:
-        from redshift.claims.sources import SubjectError
+    def cannot_measure(self, spec: NNGPSpec, metric: str) -> str | None:
+        """The metrics a subject's settings cannot produce (checked when the case file is collected)."""
+        if metric in HELD_OUT_METRICS and spec.n_test == 0:
+            return f"{metric} needs held-out points: set n_test >= 1"
+        if metric == "train_error" and spec.method != "nero":
+            return (f"train_error is measured for method nero only (the {spec.method} classifier fits the "
+                    f"training labels by construction)")
+        if metric in ("kernel_error", "quadrature_error") and spec.kernel != "nngp":
+            return f"{metric} compares NNGP kernels: needs kernel nngp, got {spec.kernel!r}"
+        if metric == "quadrature_error" and spec.activation not in ANALYTIC:
+            return (f"quadrature_error needs an activation with a closed-form kernel ({', '.join(ANALYTIC)}), "
+                    f"got {spec.activation!r}")
+        if metric == "orthant_error" and spec.kernel == "nngp" and spec.n_train > EXACT_MAX_N:
+            return f"orthant_error with the NNGP kernel needs the exact orthant: n_train <= {EXACT_MAX_N}"
+        return super().cannot_measure(spec, metric)
 
-        merged = {**base, **mapping}
-        for key in merged:
-            if key not in FIELDS:
-                raise SubjectError(key, f"unknown key (allowed: {', '.join(FIELDS)})")
-        spec = NNGPSpec(**{k: _parse_value(k, v) for k, v in merged.items()})
-        if spec.n_train + spec.n_test > POOL_SIZES[spec.task]:
-            raise SubjectError("n_train", f"n_train + n_test = {spec.n_train + spec.n_test} exceeds the "
-                                          f"{POOL_SIZES[spec.task]} digits of task {spec.task!r}")
-        if spec.method in ("nero", "rejection") and spec.layers < 2:
-            raise SubjectError("layers", f"method {spec.method!r} needs a hidden layer (layers >= 2), got {spec.layers}")
-        if spec.method in ("nero", "rejection") and spec.activation not in ACTIVATIONS:
-            raise SubjectError("activation", f"method {spec.method!r} samples networks: activation must be one of "
-                                             f"the suite's ({', '.join(ACTIVATIONS)}), got {spec.activation!r}")
-        if spec.method in ("nero", "rejection") and spec.kernel != "nngp":
-            raise SubjectError("kernel", f"method {spec.method!r} samples networks: kernel must be nngp")
-        return spec
-
-    def label(self, spec: NNGPSpec) -> str:
-        """e.g. ``nngp-binary-L7-relu-n100``, ``nngp-binary-L2-relu-n5-nero(a=1,w1024)``."""
-        arch = "identity" if spec.kernel == "identity" else spec.activation
-        parts = ["nngp", spec.task, f"L{spec.layers}", arch]
-        if spec.weight_scale != math.sqrt(2):
-            parts.append(f"s{spec.weight_scale:g}")
-        parts.append(f"n{spec.n_train}")
-        if spec.n_test != NNGPSpec.n_test:
-            parts.append(f"t{spec.n_test}")
-        if spec.mc_samples != NNGPSpec.mc_samples:
-            parts.append(f"S{spec.mc_samples:g}")
-        finite = f"w{spec.width}" + (f",N{spec.networks}" if spec.method == "rejection" else "")
-        method = {"posterior": "" if spec.posterior_method == "rb" and spec.posterior_draws == NNGPSpec.posterior_draws
-                  else f"posterior({spec.posterior_method},{spec.posterior_draws:g})",
-                  "ray": f"ray(a={spec.label_scale:g})",
-                  "nero": f"nero(a={spec.label_scale:g},{finite})",
-                  "rejection": f"rejection({finite})"}[spec.method]
-        return "-".join(parts + ([method] if method else []))
-
-    def describe(self, settings) -> str:
+    def describe(self, settings: Settings) -> str:
         return f"digits {settings.dtype}"
 
-    def sample(self, spec: NNGPSpec, n: int, seed: int, settings) -> "Draws":
-        from redshift.claims.sources import DTYPES
-
+    def sample(self, spec: NNGPSpec, n: int, seed: int, settings: Settings) -> "Draws":
         try:
             splits = [draw_split(spec.task, spec.n_train, spec.n_test, np.random.default_rng([seed, i, 0]))
                       for i in range(n)]
         except MissingDigits as exc:
-            import pytest  # only a claims run gets here without scikit-learn
             pytest.skip(str(exc))
-        return Draws(spec, seed, splits, DTYPES[settings.dtype])
+        return Draws(spec, seed, splits, settings.torch_dtype)
 
     def measure(self, outputs: "Draws", metric: str) -> np.ndarray:
         return outputs.measure(metric)
+
+
+SOURCE = NNGPSource()
 
 
 SHARED: dict = {}  # (spec, seed, value, draw[, dtype]) -> float, for every Draws of the process (see Draws)
@@ -243,9 +230,6 @@ class Draws:
         s, split = self.spec, self.splits[i]
         analytic = self.train_kernel(i)
         if quadrature:
-            if s.activation not in ANALYTIC:
-                raise ValueError(f"quadrature_error needs an activation with a closed-form kernel "
-                                 f"({', '.join(ANALYTIC)}), got {s.activation!r}")
             other = nngp_kernel(split.x_train, s.activation, s.layers - 1, s.weight_scale, quadrature=True) \
                 / s.weight_scale**2
         else:
@@ -273,19 +257,13 @@ class Draws:
         if metric == "estimate_slack":
             return float(pac_bayes_bound(self.log_orthant(i), s.n_train)) - self.errors()[1][i]
         if metric in ("kernel_error", "quadrature_error"):
-            if s.kernel != "nngp":
-                raise ValueError(f"{metric} compares NNGP kernels: needs kernel nngp, got {s.kernel!r}")
             return self.kernel_error(i, metric == "quadrature_error")
         raise ValueError(f"unknown metric {metric!r}")
 
     def measure(self, metric: str) -> np.ndarray:
-        if metric in ("test_error", "train_error", "estimate_slack") and self.spec.n_test == 0:
-            raise ValueError(f"{metric} needs held-out points: set n_test >= 1")
-        if metric == "test_error":
-            return self.errors()[1]
-        if metric == "train_error":
-            if self.spec.method not in ("nero",):
-                raise ValueError(f"train_error is measured for method nero only (the {self.spec.method} "
-                                 f"classifier fits the training labels by construction)")
-            return self.errors()[0]
+        problem = SOURCE.cannot_measure(self.spec, metric)
+        if problem:
+            raise ValueError(problem)
+        if metric in ("test_error", "train_error"):
+            return self.errors()[metric == "test_error"]
         return np.array([self.value(i, metric) for i in range(len(self.splits))], float)

@@ -4,52 +4,41 @@ its own data (redshift.training), keep everything the evaluation needs (notes §
 One sample = one seed: its own data and rotation, its own initialisation, its own minibatch order.
 """
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
-from redshift.networks import NetworkSpec, Parameters, SpecError, sample_parameters
+from redshift.core import FieldError
+from redshift.networks import NetworkSpec, Parameters, sample_parameters
+from redshift.parse import Spec, setting
 from redshift.pitfalls.datasets import DATASETS, Dataset, generate
 from redshift.seeding import derive_seed
 from redshift.training import TrainingSpec, predict, train
 
 
 @dataclass(frozen=True)
-class PitfallsSpec:
+class PitfallsSpec(Spec):
     """Dataset ``dataset`` in dimension d (blocks of width ``block_width``, margin ``margin``, noisy
     fraction ``noise``), ``n_train`` + ``n_test`` points, a network (input_dim is set to d) and SGD."""
 
-    dataset: str = "lms-5"
-    d: int = 10
-    n_train: int = 2000
-    n_test: int = 2000
-    noise: float = 0.1
-    block_width: float = 1.0
-    margin: float = 0.1
-    rotate: bool = True
-    network: NetworkSpec = field(default_factory=lambda: NetworkSpec(input_dim=10, width=32, depth=1))
-    training: TrainingSpec = field(default_factory=lambda: TrainingSpec(lr=0.1, epochs=20, batch_size=256))
+    dataset: str = setting("lms-5", choices=tuple(DATASETS), doc="linear + k-slab dataset (Shah et al. §3)")
+    d: int = setting(10, min=2, doc="input dimension")
+    n_train: int = setting(2000, min=1, doc="training points")
+    n_test: int = setting(2000, min=2, doc="test points")
+    noise: float = setting(0.1, min=0, max=1, noun="fraction", doc="noisy fraction of the noisy datasets")
+    block_width: float = setting(1.0, min=0, min_open=True, doc="width of the slab blocks")
+    margin: float = setting(0.1, min=0, doc="margin between blocks")
+    rotate: bool = setting(True, doc="random rotation of the coordinates")
+    network: NetworkSpec = setting(factory=lambda: NetworkSpec(input_dim=10, width=32, depth=1), doc="the MLP")
+    training: TrainingSpec = setting(factory=lambda: TrainingSpec(lr=0.1, epochs=20, batch_size=256), doc="SGD")
 
-    def __post_init__(self):
-        """Raises SpecError naming the field."""
-        if self.dataset not in DATASETS:
-            raise SpecError("dataset", f"unknown value {self.dataset!r} (allowed: {', '.join(DATASETS)})")
-        for name, minimum in (("d", 2), ("n_train", 1), ("n_test", 2)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise SpecError(name, f"expected an integer >= {minimum}, got {value!r}")
-        if not isinstance(self.rotate, bool):
-            raise SpecError("rotate", f"expected true or false, got {self.rotate!r}")
-        if not 0 <= self.noise <= 1:
-            raise SpecError("noise", f"expected a fraction in [0, 1], got {self.noise!r}")
-        if not self.block_width > 0:
-            raise SpecError("block_width", f"expected a number > 0, got {self.block_width!r}")
-        if not (0 <= self.margin and (max(self._slabs(), default=2) - 1) * self.margin < 1):
-            raise SpecError("margin", f"{self.margin!r} leaves no room for the blocks of {self.dataset}")
+    def check(self) -> None:
+        if (max(self._slabs(), default=2) - 1) * self.margin >= 1:
+            raise FieldError("margin", f"{self.margin!r} leaves no room for the blocks of {self.dataset}")
         if self.dataset == "lsn" and self.d < 3:
-            raise SpecError("d", "lsn needs d >= 3 (linear, 3-slab, Gaussian noise)")
+            raise FieldError("d", "lsn needs d >= 3 (linear, 3-slab, Gaussian noise)")
         if self.network.input_dim != self.d:
-            raise SpecError("network.input_dim", f"must equal d = {self.d}, got {self.network.input_dim}")
+            raise FieldError("network.input_dim", f"must equal d = {self.d}, got {self.network.input_dim}")
 
     def _slabs(self) -> list[int]:
         return [int(part) for part in self.dataset.split("-") if part.isdigit()]

@@ -3,7 +3,7 @@ standard, S-randomised and S^c-randomised accuracy and AUC per trained configura
 claims run's ``reports/results.json``; and the logit histograms (original / S-randomised /
 S^c-randomised test sets, by true class), computed from one seed of a configuration.
 
-``pitfalls_section(ctx)`` is the section builder registered in redshift.report.index.SECTIONS.
+``pitfalls_section(ctx)`` is the section builder registered as ``SECTION`` (entry-point group redshift.report_sections).
 """
 import re
 from pathlib import Path
@@ -15,6 +15,8 @@ from redshift.pitfalls.evaluation import randomized
 from redshift.pitfalls.experiment import PitfallsSpec, run
 from redshift.pitfalls.source import parse_spec
 from redshift.seeding import MASTER_SEED, derive_seed
+from redshift.report import figures
+from redshift.report.index import Section
 
 COLUMNS = ("test_accuracy", "s_randomized_accuracy", "sc_randomized_accuracy",
            "test_auc", "s_randomized_auc", "sc_randomized_auc")
@@ -86,8 +88,6 @@ def logit_histogram_figure(title: str, logits: dict[str, tuple[np.ndarray, np.nd
 
 def pitfalls_section(ctx) -> str:
     """Report section: the reliance table from ctx.results_json, and the logit histograms."""
-    from redshift.report import figures
-
     parts = ["Simplicity-bias claims (Shah et al. 2020; `cases/pitfalls.yaml`, the README's 'The pitfalls of simplicity bias'): median "
              "over seeds [95% bootstrap interval] of each trained configuration's test accuracy and ROC AUC, "
              "and the same with the simple block S or the complex block S^c randomised.\n"]
@@ -104,3 +104,6 @@ def pitfalls_section(ctx) -> str:
         figures.save(fig, Path(ctx.out) / f"pitfalls-logits-{name}.png")
         parts.append(f"![{name}](pitfalls-logits-{name}.png)\n")
     return "\n".join(parts)
+
+
+SECTION = Section("pitfalls", "Pitfalls of simplicity bias", pitfalls_section, 50)

@@ -11,7 +11,7 @@ import torch
 
 from redshift.report.architecture import ArchitectureError, load_architecture
 from redshift.report.compare import compare_report, measure_architecture
-from redshift.report.index import ROOT, SWEEP_JSON, ReportContext, build_report
+from redshift.report.index import ROOT, SWEEP_JSON, ReportContext, build_report, sections
 from redshift.report.sweep import Sweep, SweepSettings, run_sweep
 
 DEFAULT_OUT = Path("reports") / "report"
@@ -59,6 +59,8 @@ def parser() -> argparse.ArgumentParser:
                        help="the claims results of a pytest run (default reports/results.json)")
     build.add_argument("--run-claims", action="store_true",
                        help="first run `python -m pytest cases -q` to (re)write --results-json")
+    build.add_argument("--sections", type=lambda text: text.split(","), default=None,
+                       help="comma-separated report sections to build (default: every registered one)")
     compare = sub.add_parser("compare", help="where does a new architecture sit among the zoo?")
     compare.add_argument("architecture", help="a YAML file with NetworkSpec fields, or package.module:factory")
     compare.add_argument("--own-init", action="store_true",
@@ -84,7 +86,7 @@ def run_build(args, command: str) -> int:
         subprocess.run(claims, cwd=ROOT, check=False)
     ctx = ReportContext(out=args.out, settings=SweepSettings(**given_settings(args)), device=resolve_device(args.device),
                         results_json=args.results_json, show_progress=not args.quiet)
-    index = build_report(ctx, command=command)
+    index = build_report(ctx, sections(args.sections), command=command)
     print(f"report: {index} ({time.perf_counter() - start:.0f} s)")
     return 0
 

@@ -29,8 +29,8 @@ import yaml
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from redshift.claims.sources import merge
-from redshift.networks import NetworkSpec, SpecError, grid_points, sample_grid
+from redshift.core import FieldError, merge
+from redshift.networks import NetworkSpec, grid_points, sample_grid
 from redshift.networks.parameters import scheme_scale, unit_draw
 from redshift.report.sweep import SweepSettings
 from redshift.seeding import derive_seed
@@ -66,7 +66,7 @@ class SpecArchitecture:
             if mapping.get("family") == "unbiased":
                 base = {}
             self.spec = NetworkSpec.from_mapping(merge(base, mapping))
-        except SpecError as exc:
+        except FieldError as exc:
             raise ArchitectureError(f"{path}: {exc}") from None
         self.name = Path(path).stem
         self.takes_depth = self.spec.family != "unbiased"

@@ -1,5 +1,5 @@
 """The claims table of the report, read from the pytest run's ``reports/results.json``
-(written by ``redshift/claims/report.py``: ``claims`` = [{id, status, claim, source, evidence, reason, ...}])."""
+(written by ``redshift/claims/results.py``: ``claims`` = [{id, status, claim, source, evidence, reason, ...}])."""
 import json
 from pathlib import Path
 

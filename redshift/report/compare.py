@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from redshift.claims.report import atomic_write_text, git_commit
+from redshift.core import atomic_write_text, git_commit
 from redshift.report import figures
 from redshift.report.claims_table import cell
 from redshift.report.ranking import nearest, rank_with_intervals

@@ -1,34 +1,58 @@
-"""The report folder: a Markdown index (commit, device and settings at the top) built from a list of
-section builders, so that other experiment families add their own tables and figures.
+"""The report folder: a Markdown index (commit, device and settings at the top) built from the report
+sections registered in the entry-point group ``redshift.report_sections`` (pyproject.toml declares the
+built-ins there, as another package declares its own); this module imports no family.
 
-A section is ``(title, builder)``; ``builder(ctx: ReportContext) -> str`` writes its files into
-``ctx.out`` and returns Markdown (links relative to ``ctx.out``). Register one with
-``SECTIONS.append(("Transformers", transformer_section))`` or pass ``sections=`` to ``build_report``.
+A section is a ``Section``: ``build(ctx: ReportContext) -> str`` writes its files into ``ctx.out`` and
+returns Markdown (links relative to ``ctx.out``); ``sweep_parts`` says which cells of the magnitude x
+depth sweep it reads (``heatmaps``: the plain MLPs at every depth, ``zoo``: every variant at the zoo
+depth), so that a build of some sections measures only what they show.
 """
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
-from redshift.claims.report import atomic_write_text, git_commit
-from redshift.nngp.report import architecture_vs_gd_section
-from redshift.pitfalls.report import pitfalls_section
-from redshift.report import sections
-from redshift.report.sweep import Sweep, SweepSettings, machine, run_sweep
-from redshift.trained.report import trained_section
-from redshift.transformers.report import transformers_section
+from redshift.claims.measure import Measurer
+from redshift.core import Registry, atomic_write_text, git_commit
+from redshift.report.sweep import SWEEP_PARTS, Sweep, SweepSettings, machine, run_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 SWEEP_JSON = "sweep.json"
 
 
+@dataclass(frozen=True)
+class Section:
+    """One section of the report, in ``order`` (smaller first)."""
+
+    name: str
+    title: str
+    build: Callable[["ReportContext"], str]
+    order: int = 100
+    sweep_parts: frozenset[str] = frozenset()
+
+
+def _section_check(obj: Any) -> str | None:
+    return None if isinstance(obj, Section) else f"expected a redshift.report.index.Section, got {type(obj).__name__}"
+
+
+SECTIONS: Registry[Section] = Registry("redshift.report_sections", "report section", _section_check)
+
+
+def sections(names: list[str] | None = None) -> list[Section]:
+    """The registered sections named (all when None), in report order; an unknown name raises RegistryError."""
+    chosen = [SECTIONS[name] for name in (SECTIONS.names() if names is None else names)]
+    return sorted(chosen, key=lambda s: (s.order, s.name))
+
+
 @dataclass
 class ReportContext:
-    """What every section builder gets: the output folder, the settings, and the sweep (computed once)."""
+    """What every section builder gets: the output folder, the settings, the claims results and the
+    sweep (measured once, only the parts the chosen sections read)."""
 
     out: Path
     settings: SweepSettings
@@ -37,7 +61,7 @@ class ReportContext:
     root: Path = ROOT
     show_progress: bool = True
     commit: str | None = field(default_factory=lambda: git_commit(ROOT))
-    _sweep: Sweep | None = None
+    sweep_parts: frozenset[str] = SWEEP_PARTS
 
     @cached_property
     def results(self) -> dict | None:
@@ -45,28 +69,16 @@ class ReportContext:
         path = Path(self.results_json)
         return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
-    @property
+    @cached_property
+    def measurer(self) -> Measurer:
+        return Measurer(self.settings.seed, self.device)
+
+    @cached_property
     def sweep(self) -> Sweep:
-        """The magnitude x depth sweep, run on first use and written to ``out/sweep.json``."""
-        if self._sweep is None:
-            self._sweep = run_sweep(self.settings, self.device, self.show_progress)
-            self._sweep.write(self.out / SWEEP_JSON)
-        return self._sweep
-
-
-Section = tuple[str, Callable[[ReportContext], str]]
-
-SECTIONS: list[Section] = [
-    ("Neural Redshift heatmaps", sections.heatmap_section),
-    ("Sample functions", sections.gallery_section),
-    ("Claims", sections.claims_section),
-    ("Ranking of the zoo", sections.ranking_section),
-    ("Benchmark history", sections.bench_history_section),
-    ("Pitfalls of simplicity bias", pitfalls_section),
-    ("Architecture vs gradient descent", architecture_vs_gd_section),
-    ("Random transformers", transformers_section),
-    ("Trained models", trained_section),
-]
+        """The magnitude x depth sweep (its ``sweep_parts``), measured on first use and written to ``out/sweep.json``."""
+        sweep = run_sweep(self.settings, self.device, self.show_progress, self.measurer, self.sweep_parts)
+        sweep.write(self.out / SWEEP_JSON)
+        return sweep
 
 
 def anchor(title: str) -> str:
@@ -92,17 +104,19 @@ def header(ctx: ReportContext, command: str) -> list[str]:
     ]
 
 
-def build_report(ctx: ReportContext, sections_: list[Section] | None = None, command: str = "") -> Path:
-    """Run every section builder in order and write ``ctx.out/index.md``; returns its path."""
+def build_report(ctx: ReportContext, chosen: list[Section] | None = None, command: str = "") -> Path:
+    """Run the sections' builders in order (all registered ones by default) and write ``ctx.out/index.md``."""
+    chosen = sections() if chosen is None else chosen
+    ctx.sweep_parts = frozenset().union(*(s.sweep_parts for s in chosen))
     ctx.out.mkdir(parents=True, exist_ok=True)
     body, timings = [], []
-    for title, builder in SECTIONS if sections_ is None else sections_:
+    for section in chosen:
         start = time.perf_counter()
-        text = builder(ctx)
-        timings.append((title, time.perf_counter() - start))
-        body += [f"## {title}", "", text.rstrip(), ""]
+        text = section.build(ctx)
+        timings.append((section.title, time.perf_counter() - start))
+        body += [f"## {section.title}", "", text.rstrip(), ""]
         if ctx.show_progress:
-            print(f"report: {title} done ({timings[-1][1]:.0f} s)", file=sys.stderr)
+            print(f"report: {section.title} done ({timings[-1][1]:.0f} s)", file=sys.stderr)
     contents = ["Contents: " + " · ".join(f"[{t}](#{anchor(t)})" for t, _ in timings), ""]
     run_time = ["## Run time", "", "| section | seconds |", "|---|---|"] + [f"| {t} | {s:.1f} |" for t, s in timings]
     run_time.append(f"| total | {sum(s for _, s in timings):.1f} |")

@@ -1,16 +1,16 @@
-"""The report's built-in sections. A section builder takes the ``ReportContext`` (redshift.report.index),
-writes its figures into ``ctx.out`` and returns its Markdown body.
+"""The report's built-in sections (registered in pyproject.toml's ``redshift.report_sections``). A
+section builder takes the ``ReportContext`` (redshift.report.index), writes its figures into ``ctx.out``
+and returns its Markdown body.
 
 The figure builders (``heatmap_figures``) are pure functions of the sweep so that a test can check
 the numbers drawn against the sweep JSON.
 """
-import importlib
-
 import numpy as np
 
 from redshift.report import figures
-from redshift.report.claims_table import claims_markdown, cell
-from redshift.report.gallery import GALLERY_ACTIVATIONS, gallery_images, save_images
+from redshift.report.claims_table import cell, claims_markdown
+from redshift.report.gallery import gallery_activations, gallery_images, save_images
+from redshift.report.index import Section
 from redshift.report.ranking import rank_with_intervals
 from redshift.report.sweep import NOISE, RANK_MAGNITUDES, UNBIASED, Sweep, zoo_architectures
 
@@ -83,9 +83,9 @@ def heatmap_section(ctx) -> str:
 
 def gallery_section(ctx) -> str:
     s = ctx.settings
-    images = gallery_images(s, device=ctx.device, show_progress=ctx.show_progress)
+    images = gallery_images(s, ctx.measurer, gallery_activations(s), show_progress=ctx.show_progress)
     save_images(images, ctx.out / "gallery.npz")
-    parts = [f"Network 0 of each heatmap cell (same seed), evaluated on a {images[GALLERY_ACTIVATIONS[0]].shape[-1]}^2 "
+    parts = [f"Network 0 of each heatmap cell (same seed), evaluated on a {next(iter(images.values())).shape[-1]}^2 "
              f"grid and shown as a grey image scaled to its own range (x1 down, x2 across). Arrays: `gallery.npz`.\n"]
     for activation, array in images.items():
         name = f"gallery-{activation}.png"
@@ -155,22 +155,7 @@ def ranking_section(ctx) -> str:
     return "\n".join(parts)
 
 
-def bench_history_section(ctx) -> str:
-    """The timing harness's history plots (``bench.history.plot_history``, one PNG per kernel) over the
-    stored runs of the newest run's machine in ``.benchmarks/history``."""
-    try:
-        history = importlib.import_module("bench.history")
-    except ImportError as exc:
-        return f"No benchmark history plot: the timing harness `bench.history` cannot be imported ({exc}).\n"
-    folder = ctx.root / history.DEFAULT_HISTORY
-    runs = history.load_runs(folder)
-    if not runs:
-        return (f"No benchmark history yet (no stored runs in `{folder}`): record timing runs with "
-                f"`python -m pytest bench --bench-save`, then rebuild this report.\n")
-    machine = runs[-1].machine
-    runs = [r for r in runs if r.machine == machine]
-    paths = history.plot_history(runs, ctx.out)
-    lines = [f"{len(runs)} stored timing runs on machine `{machine}` (`{folder}`), oldest left: median time per "
-             f"call of each benchmark id, interquartile range of the rounds shaded (`python -m bench.history` "
-             f"compares runs).\n"]
-    return "\n".join(lines + [f"![{p.name}]({p.name})\n" for p in paths])
+HEATMAPS = Section("heatmaps", "Neural Redshift heatmaps", heatmap_section, 10, frozenset({"heatmaps"}))
+GALLERY = Section("gallery", "Sample functions", gallery_section, 20)
+CLAIMS = Section("claims", "Claims", claims_section, 30)
+RANKING = Section("ranking", "Ranking of the zoo", ranking_section, 40, frozenset({"zoo"}))

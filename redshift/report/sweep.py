@@ -1,12 +1,11 @@
 """Complexity sweeps over weight magnitude x depth: the numbers behind every report figure and table.
 
-Paper §3 (Figs. 4-5), notes §2.2 and §3.3-3.4: a configuration (architecture, depth, magnitude) is
-sampled as ``samples`` random networks with ``redshift.networks.sample_grid`` from the seed
-``derive_seed(seed, label)`` (the same key scheme as the claims, so a label measured here and in a
-claim is the same networks), and each metric of ``metrics.METRICS`` is summarised by its median over
-the finite values with a 95% percentile-bootstrap interval (``redshift.claims.stats.summarise``,
-resampling seeded by ``derive_seed(seed, label, metric)``); NaN values (near-constant or non-finite
-outputs) are counted as ``flagged``.
+Paper §3 (Figs. 4-5, Table 1) and its public code's heatmaps: a configuration (architecture, depth,
+magnitude) is a ``network`` subject of ``samples`` random networks, measured through the claims'
+``Measurer`` (redshift.claims.measure: the same seeds, from the canonical spec, so a configuration
+measured here and in a claim is the same networks, and the same summary: median over the finite
+values with a 95% percentile-bootstrap interval); NaN values (near-constant or non-finite outputs)
+are counted as ``flagged``.
 
 Two families of configurations share one sweep:
 - heatmaps: each activation of ``activations`` as a plain MLP at every depth x magnitude;
@@ -22,18 +21,20 @@ import platform
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 import numpy as np
-import torch
 
+from redshift.claims.measure import Measurer
+from redshift.claims.model import Measurement, Subject
+from redshift.core import SOURCES, atomic_write_text, git_commit, lazy_module
 from redshift.metrics import METRICS
-from redshift.claims.report import atomic_write_text, git_commit
-from redshift.analytic import analytic_grid
-from redshift.claims.stats import summarise
-from redshift.networks import NetworkSpec, WeightSpec, sample_grid
+from redshift.networks.spec import NetworkSpec, WeightSpec
 from redshift.report.progress import Progress
-from redshift.seeding import MASTER_SEED, derive_seed
+from redshift.seeding import MASTER_SEED
+from redshift.sources import FunctionSpec
+
+torch = lazy_module("torch")
 
 #: 0.1 .. 100, three steps per decade (10^(k/3) to 3 significant digits), so 1 and 10 are on the grid.
 MAGNITUDES = (0.1, 0.215, 0.464, 1.0, 2.15, 4.64, 10.0, 21.5, 46.4, 100.0)
@@ -43,12 +44,13 @@ ACTIVATIONS = ("relu", "gelu", "swish", "selu", "sigmoid", "tanh", "gaussian", "
 #: Zoo variants (paper §3, Fig. 5; Table 1): name suffix -> NetworkSpec fields.
 VARIANTS = {"": {}, "+ln": {"layer_norm": True}, "+res": {"residual": "activation"}, "+gate": {"gated": True}}
 UNBIASED = "unbiased"
-#: The ceiling: i.i.d. Gaussian noise on the grid (label as the claims' ``{function: white_noise}``).
-NOISE, NOISE_LABEL = "white_noise", "fn:white_noise"
+#: The ceiling: i.i.d. Gaussian noise on the grid (the claims' ``{function: white_noise}``).
+NOISE = "white_noise"
 ZOO_DEPTH = 6
+#: The sweep's parts: the heatmaps' plain MLPs at every depth, the zoo's variants at ZOO_DEPTH.
+SWEEP_PARTS = frozenset({"heatmaps", "zoo"})
 #: Magnitudes at which the zoo is ranked (alpha = 1: the default initialisation; 10: the large-weight regime).
 RANK_MAGNITUDES = (1.0, 10.0)
-BATCH_CELLS = 16  # cells measured per metric call: 16 x 32 networks x 64^2 float64 = 17 MB
 
 
 @dataclass(frozen=True)
@@ -111,37 +113,36 @@ def network_spec(architecture: str, depth: int | None, magnitude: float, setting
                        weights=settings.weights(magnitude), **fields)
 
 
-def configurations(settings: SweepSettings) -> list[tuple[str, int | None, float]]:
-    """(architecture, depth, magnitude) of the heatmaps, then the zoo's others; no duplicates."""
-    cells = [(a, d, m) for a in settings.activations for m in settings.magnitudes for d in settings.depths]
-    for architecture in zoo_architectures(settings):
-        depth = None if architecture == UNBIASED else settings.zoo_depth
-        cells += [(architecture, depth, m) for m in settings.magnitudes]
+def configurations(settings: SweepSettings, parts: Iterable[str] = SWEEP_PARTS) -> list[tuple[str, int | None, float]]:
+    """(architecture, depth, magnitude) of the heatmaps (every plain MLP at every depth), then the
+    zoo's (every variant at the zoo depth); no duplicates."""
+    cells = []
+    if "heatmaps" in parts:
+        cells += [(a, d, m) for a in settings.activations for m in settings.magnitudes for d in settings.depths]
+    if "zoo" in parts:
+        for architecture in zoo_architectures(settings):
+            depth = None if architecture == UNBIASED else settings.zoo_depth
+            cells += [(architecture, depth, m) for m in settings.magnitudes]
     return list(dict.fromkeys(cells))
 
 
-def summaries(label: str, values: dict[str, np.ndarray], seed: int) -> dict:
-    """{metric: {n, flagged, median, low, high}} from each metric's per-network values (NaN = flagged);
-    no median when every value is NaN."""
-    result = {}
-    for metric, v in values.items():
-        finite = v[np.isfinite(v)]
-        record = {"n": len(v), "flagged": int(len(v) - len(finite))}
-        if len(finite):
-            s = summarise(finite, np.random.default_rng(derive_seed(seed, label, metric)))
-            record.update(median=s.median, low=s.low, high=s.high)
-        result[metric] = record
-    return result
-
-
-def measure(outputs: torch.Tensor, metrics: Iterable[str]) -> dict[str, np.ndarray]:
-    """{metric: values [...]} of outputs [..., H, W]: one batched call per metric."""
-    return {metric: METRICS[metric](outputs).cpu().numpy() for metric in metrics}
+def summary_record(m: Measurement) -> dict:
+    """{n, flagged, median, low, high} of one measurement (no median when every value is NaN)."""
+    record = {"n": len(m.values), "flagged": m.flagged}
+    if m.summary is not None:
+        record.update(median=m.summary.median, low=m.summary.low, high=m.summary.high)
+    return record
 
 
 def machine(device: str) -> dict:
     return {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
-            "device": device, "cuda_device": torch.cuda.get_device_name() if device == "cuda" else None}
+            "device": device, "cuda_device": torch.cuda.get_device_name(device) if device.startswith("cuda") else None}
+
+
+def cell_subject(spec) -> Subject:
+    """A sweep cell's spec as a claims subject (network or function source)."""
+    source = "function" if isinstance(spec, FunctionSpec) else "network"
+    return Subject(source, spec, SOURCES[source].label(spec))
 
 
 @dataclass
@@ -187,45 +188,34 @@ class Sweep:
                    document["commit"], document["machine"])
 
 
-def run_cells(cells: list[tuple[str, int | None, float | None]], label: Callable, sample: Callable,
-              metrics: Iterable[str], seed: int, title: str, show_progress: bool = True,
-              batch_cells: int = BATCH_CELLS) -> list[dict]:
-    """Measure each (architecture, depth, magnitude): ``label(cell)`` names it (and keys its seed),
-    ``sample(cell, seed) -> [n, H, W]`` draws it. The metrics run on ``batch_cells`` cells at once
-    (their per-call overhead dominates at 32 x 64^2). A progress line shows on stderr."""
-    records, pending = [], []
-
-    def flush():
-        values = measure(torch.stack([outputs for _, _, outputs in pending]), metrics)
-        for i, ((architecture, depth, magnitude), name, _) in enumerate(pending):
-            records.append({"architecture": architecture, "depth": depth, "magnitude": magnitude, "label": name,
-                            "metrics": summaries(name, {m: v[i] for m, v in values.items()}, seed)})
-        pending.clear()
-
+def measure_cells(cells: list[tuple], subjects: list[Subject], measurer: Measurer, metrics: Iterable[str],
+                  samples: int, resolution: int, title: str, show_progress: bool = True,
+                  batch_cells: int = 16) -> list[dict]:
+    """Measure each cell ((architecture, depth, magnitude) -> its subject) with the measurer, ``batch_cells``
+    subjects per metric call; records {architecture, depth, magnitude, label, source, spec, metrics}.
+    A progress line shows on stderr."""
+    metrics = list(metrics)
+    records = []
     with Progress(len(cells), title, enabled=show_progress) as bar:
-        for cell in cells:
-            name = label(cell)
-            pending.append((cell, name, sample(cell, derive_seed(seed, name))))
-            if len(pending) == batch_cells:
-                flush()
-            bar.advance(name)
-        if pending:
-            flush()
+        for start in range(0, len(cells), batch_cells):
+            chunk = list(zip(cells[start:start + batch_cells], subjects[start:start + batch_cells]))
+            measured = measurer.measure_many([s for _, s in chunk], metrics, samples, resolution, "float64")
+            for (architecture, depth, magnitude), subject in chunk:
+                records.append({"architecture": architecture, "depth": depth, "magnitude": magnitude,
+                                "label": subject.label, "source": subject.source, "spec": subject.mapping,
+                                "metrics": {m: summary_record(measured[subject, m]) for m in metrics}})
+                bar.advance(subject.label)
     return records
 
 
-def run_sweep(settings: SweepSettings, device: str = "cpu", show_progress: bool = True) -> Sweep:
-    """Sample and measure every configuration of ``configurations(settings)``, then the white-noise ceiling."""
-    def label(cell):
-        return network_spec(*cell, settings).label()
-
-    def sample(cell, seed):
-        return sample_grid(network_spec(*cell, settings), settings.samples, seed, settings.resolution, device=device)
-
-    records = run_cells(configurations(settings), label, sample, settings.metrics, settings.seed, "sweep",
-                        show_progress)
-    noise = analytic_grid(NOISE, settings.samples, derive_seed(settings.seed, NOISE_LABEL), settings.resolution)
-    records.append({"architecture": NOISE, "depth": None, "magnitude": None, "label": NOISE_LABEL,
-                    "metrics": summaries(NOISE_LABEL, measure(noise.to(device), settings.metrics), settings.seed)})
+def run_sweep(settings: SweepSettings, device: str = "cpu", show_progress: bool = True,
+              measurer: Measurer | None = None, parts: Iterable[str] = SWEEP_PARTS) -> Sweep:
+    """Sample and measure every configuration of ``configurations(settings, parts)``, then the white-noise ceiling."""
+    measurer = measurer or Measurer(settings.seed, device)
+    cells = configurations(settings, parts) + [(NOISE, None, None)]
+    subjects = [cell_subject(network_spec(*cell, settings)) for cell in cells[:-1]]
+    subjects.append(cell_subject(FunctionSpec(NOISE)))
+    records = measure_cells(cells, subjects, measurer, settings.metrics, settings.samples, settings.resolution,
+                            "sweep", show_progress)
     return Sweep(settings, records, datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                 git_commit(Path(__file__).resolve().parents[2]), machine(device))
+                 git_commit(Path(__file__).resolve().parents[2]), machine(measurer.device))

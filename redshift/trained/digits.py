@@ -25,6 +25,7 @@ from functools import lru_cache
 import torch
 from torch import Tensor
 
+from redshift.parse import Spec, setting
 from redshift.trained.datasets import TaskData
 
 CLASSES = 10
@@ -40,17 +41,11 @@ class DigitsUnavailable(ImportError):
 
 
 @dataclass(frozen=True)
-class ShortcutTask:
+class ShortcutTask(Spec):
     """8x8 digits + colour band; ``n_train`` images train, the other 1797 - n_train test."""
 
-    n_train: int = 1000
-    band_pixels: int = 8
-
-    def __post_init__(self):
-        for name, minimum, maximum in (("n_train", 10, N_IMAGES - 10), ("band_pixels", 1, 4096)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-                raise ValueError(f"{name}: expected an integer in [{minimum}, {maximum}], got {value!r}")
+    n_train: int = setting(1000, min=10, max=N_IMAGES - 10, doc="training images (the rest test)")
+    band_pixels: int = setting(8, min=1, max=4096, doc="pixels of the colour band")
 
     @property
     def input_dim(self) -> int:

@@ -7,7 +7,9 @@ import torch
 from torch import Tensor
 
 from redshift.metrics import lz
+from redshift.core import FieldError
 from redshift.networks import NetworkSpec, sample_parameters
+from redshift.parse import Spec, setting
 from redshift.seeding import derive_seed
 from redshift.trained.digits import ShortcutTask
 from redshift.trained.modulo import ModuloTask
@@ -17,18 +19,27 @@ TASKS = {"modulo": ModuloTask, "digits": ShortcutTask}
 
 
 @dataclass(frozen=True)
-class TrainedSpec:
+class TrainedSpec(Spec):
     """A task, the network trained on it (input_dim set by the task) and how it is trained; the
     training loss is the task's (logistic for modulo, mse for digits)."""
 
-    task: ModuloTask | ShortcutTask
-    network: NetworkSpec
-    training: TrainingSpec
+    task: ModuloTask | ShortcutTask = setting(doc="modulo or digits (by ``name``)")
+    network: NetworkSpec = setting(doc="the MLP trained")
+    training: TrainingSpec = setting(doc="SGD settings")
 
-    def __post_init__(self):
+    def check(self) -> None:
+        if self.network.family != "mlp":
+            raise FieldError("network.family", f"only 'mlp' networks are trained, got {self.network.family!r}")
+        if self.network.input_dim != self.task.input_dim:
+            raise FieldError("network.input_dim", f"must be the task's input_dim {self.task.input_dim}")
         if self.training.loss != self.task.loss:
-            raise ValueError(f"loss: the {self.task.label()} task trains with {self.task.loss!r}, "
-                             f"got {self.training.loss!r}")
+            raise FieldError("training.loss", f"the {self.task.label()} task trains with {self.task.loss!r}, "
+                                              f"got {self.training.loss!r}")
+
+    def to_mapping(self) -> dict:
+        """As the case file writes it: the task carries its ``name``."""
+        name = next(name for name, cls in TASKS.items() if isinstance(self.task, cls))
+        return {**super().to_mapping(), "task": {"name": name, **self.task.to_mapping()}}
 
     def label(self) -> str:
         """``trained-<task>-<network>-sgd(lr..,m..,e..,b..[,wd..])`` (the loss is implied by the task)."""

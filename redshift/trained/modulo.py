@@ -14,31 +14,26 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from redshift.core import FieldError
+from redshift.parse import Spec, setting
 from redshift.trained.datasets import TaskData
 
 
 @dataclass(frozen=True)
-class ModuloTask:
+class ModuloTask(Spec):
     """Modulo addition on {0..N-1}^d with modulus M; a random ``train_fraction`` of the N^d points trains."""
 
-    modulus: int = 10
-    n_values: int = 16
-    input_dim: int = 2
-    train_fraction: float = 0.5
+    modulus: int = setting(10, min=2, doc="M")
+    n_values: int = setting(16, min=2, doc="N: values per input coordinate")
+    input_dim: int = setting(2, min=1, doc="d")
+    train_fraction: float = setting(0.5, min=0, max=1, min_open=True, max_open=True, doc="share of the N^d points that trains")
 
-    def __post_init__(self):
-        for name, minimum in (("modulus", 2), ("n_values", 2), ("input_dim", 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    def check(self) -> None:
         if self.n_values ** self.input_dim > 2**20:
-            raise ValueError(f"n_values ** input_dim = {self.n_values ** self.input_dim} points: at most 2^20")
-        if isinstance(self.train_fraction, bool) or not isinstance(self.train_fraction, (int, float)) \
-                or not 0 < self.train_fraction < 1:
-            raise ValueError(f"train_fraction: expected a number in (0, 1), got {self.train_fraction!r}")
+            raise FieldError("input_dim", f"n_values ** input_dim = {self.n_values ** self.input_dim} points: at most 2^20")
         if not 1 <= self.n_train < self.n_values ** self.input_dim:
-            raise ValueError(f"train_fraction {self.train_fraction} of {self.n_values ** self.input_dim} points "
-                             "leaves an empty training or test set")
+            raise FieldError("train_fraction", f"{self.train_fraction} of {self.n_values ** self.input_dim} points "
+                                               "leaves an empty training or test set")
 
     @property
     def n_train(self) -> int:

@@ -4,13 +4,16 @@ against the prefactor per activation, one panel per modulus M (§4.1, Figs. 7-8)
 initialisation against complexity after training with its Spearman rho (§4 P12); and the shortcut
 experiment's digit and colour accuracy and init LZ against the prefactor (§4.2, Fig. 9).
 
-``trained_section(ctx)`` is the section builder registered in redshift.report.index.SECTIONS.
+``trained_section(ctx)`` is the section builder registered as ``SECTION`` (entry-point group redshift.report_sections).
 """
 import re
 from pathlib import Path
 
 import numpy as np
 from scipy import stats
+
+from redshift.report import figures
+from redshift.report.index import Section
 
 METRICS = ("train_accuracy", "test_accuracy", "digit_accuracy", "colour_accuracy", "init_lz", "trained_lz")
 HEADERS = ("train acc", "test acc", "digit acc", "colour acc", "init LZ", "trained LZ")
@@ -211,8 +214,6 @@ def _claimed_spearman(results: dict) -> str:
 
 def trained_section(ctx) -> str:
     """Report section: the table and the three figures, from ctx.results_json."""
-    from redshift.report import figures
-
     path = Path(ctx.results_json)
     parts = ["Trained networks (Neural Redshift §4; `cases/trained.yaml`): one sample is one seed (its own data "
              "split, initialisation and minibatch order); median over seeds [95% bootstrap interval]. Modulo "
@@ -246,3 +247,6 @@ def trained_section(ctx) -> str:
                      "images whose colour is independent of the digit (chance 0.1), and LZ at initialisation along "
                      f"a path through test images:\n\n![shortcut learning]({file})\n")
     return "\n".join(parts)
+
+
+SECTION = Section("trained", "Trained models", trained_section, 80)

@@ -10,97 +10,74 @@ A subject reads (merged over the file's and claim's ``trained:`` settings):
 
 Training runs on the claim's device in the claim's dtype. The ``digits`` task needs the optional
 extra (scikit-learn); without it those claims are skipped with the reason.
-``redshift.claims.sources`` imports this module to register the source, so the framework's names
-are imported inside the methods (no import cycle), as in redshift.pitfalls.source.
 """
 from collections.abc import Mapping
 
 import numpy as np
 import pytest
 
-from redshift.networks import NetworkSpec, SpecError
+from redshift.core import FieldError, Settings, merge
+from redshift.parse import parse
+from redshift.sources import SpecSource
 from redshift.trained.digits import DigitsUnavailable
 from redshift.trained.experiment import TASKS, TrainedSpec, run
-from redshift.training import TrainingSpec
 
 KEYS = ("task", "network", "training")
-#: SGD settings a subject may set (TrainingSpec's fields but the loss, which is the task's) and their defaults
-TRAINING_DEFAULTS = {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.0, "epochs": 100, "batch_size": 32}
+DEFAULTS = {"task": {"name": "modulo"},
+            "training": {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.0, "epochs": 100, "batch_size": 32}}
 TASK_METRICS = {name: ("train_accuracy", *task.accuracies, "init_lz", "trained_lz") for name, task in TASKS.items()}
 
 
-def _build(cls, field: str, mapping: Mapping, allowed: tuple[str, ...], **fixed):
-    """cls(**fixed, **mapping) with keys outside ``allowed`` and bad values reported as SubjectError
-    under ``field``."""
-    from redshift.claims.sources import SubjectError
-
-    for key in mapping:
-        if key not in allowed:
-            raise SubjectError(f"{field}.{key}", f"unknown key (allowed: {', '.join(allowed)})")
-    try:
-        return cls(**fixed, **mapping)
-    except ValueError as exc:
-        name, _, message = str(exc).partition(": ")
-        raise SubjectError(f"{field}.{name}", message or str(exc)) from None
-    except TypeError as exc:
-        raise SubjectError(field, str(exc)) from None
-
-
-class TrainedSource:
+class TrainedSource(SpecSource):
     """Networks trained on a task (redshift.trained), scored by accuracies and LZ before / after training."""
 
     name = "trained"
-    settings_key = "trained"
+    spec_type = TrainedSpec
     metrics = tuple(dict.fromkeys(m for names in TASK_METRICS.values() for m in names))
 
     def parse(self, mapping: Mapping, base: Mapping) -> TrainedSpec:
-        """Spec from the subject mapping merged over ``base`` (the ``trained:`` settings); SubjectError."""
-        from redshift.claims.sources import SubjectError, merge
-
+        """Spec from the subject mapping merged over ``base`` (the ``trained:`` settings); FieldError."""
         for key, value in mapping.items():
             if key not in KEYS:
-                raise SubjectError(key, f"unknown key (allowed: {', '.join(KEYS)})")
+                raise FieldError(key, f"unknown key (allowed: {', '.join(KEYS)})")
             if not isinstance(value, Mapping):
-                raise SubjectError(key, f"expected a mapping, got {value!r}")
+                raise FieldError(key, f"expected a mapping, got {value!r}")
+        if "input_dim" in mapping.get("network", {}) or "input_dim" in base.get("network", {}):
+            raise FieldError("network.input_dim", "set by the task (modulo: input_dim; digits: 64 + band_pixels)")
+        if "loss" in mapping.get("training", {}) or "loss" in base.get("training", {}):
+            raise FieldError("training.loss", "unknown key: the loss is the task's (allowed: "
+                                              + ", ".join(DEFAULTS["training"]) + ")")
         task_base = dict(base.get("task", {}))
         if "name" in mapping.get("task", {}) and mapping["task"]["name"] != task_base.get("name", "modulo"):
             task_base = {}  # another task's settings do not apply
-        task_map = merge(task_base, mapping.get("task", {}))
-        name = task_map.pop("name", "modulo")
+        merged = merge(merge(DEFAULTS, {**base, "task": task_base}), mapping)
+        task_map = dict(merged["task"])
+        name = task_map.pop("name")
         if name not in TASKS:
-            raise SubjectError("task.name", f"unknown value {name!r} (allowed: {', '.join(TASKS)})")
-        task = _build(TASKS[name], "task", task_map, tuple(TASKS[name].__dataclass_fields__))
-        network_map = merge(base.get("network", {}), mapping.get("network", {}))
-        if "input_dim" in network_map:
-            raise SubjectError("network.input_dim", "set by the task (modulo: input_dim; digits: 64 + band_pixels)")
-        try:
-            network = NetworkSpec.from_mapping({**network_map, "input_dim": task.input_dim})
-        except SpecError as exc:
-            raise SubjectError(f"network.{exc.field}", exc.message) from None
-        if network.family != "mlp":
-            raise SubjectError("network.family", f"only 'mlp' networks are trained, got {network.family!r}")
-        training_map = merge(base.get("training", {}), mapping.get("training", {}))
-        training = _build(TrainingSpec, "training", {**TRAINING_DEFAULTS, **training_map}, tuple(TRAINING_DEFAULTS),
-                          loss=task.loss)
-        return TrainedSpec(task, network, training)
+            raise FieldError("task.name", f"unknown value {name!r} (allowed: {', '.join(TASKS)})")
+        task = parse(TASKS[name], task_map, "task")
+        network = {**merged.get("network", {}), "input_dim": task.input_dim}
+        training = {**merged["training"], "loss": task.loss}
+        return parse(TrainedSpec, {"task": task, "network": network, "training": training})
 
-    def label(self, spec: TrainedSpec) -> str:
-        return spec.label()
+    def cannot_measure(self, spec: TrainedSpec, metric: str) -> str | None:
+        task = next(name for name, cls in TASKS.items() if isinstance(spec.task, cls))
+        if metric in self.metrics and metric not in TASK_METRICS[task]:
+            return f"metric {metric!r} is defined for the {' / '.join(n for n, m in TASK_METRICS.items() if metric in m)} task only"
+        return super().cannot_measure(spec, metric)
 
-    def describe(self, settings) -> str:
+    def describe(self, settings: Settings) -> str:
         return f"trained {settings.dtype}"
 
-    def sample(self, spec: TrainedSpec, n: int, seed: int, settings) -> dict[str, np.ndarray]:
+    def sample(self, spec: TrainedSpec, n: int, seed: int, settings: Settings) -> dict[str, np.ndarray]:
         """n seeded runs on settings.device in settings.dtype: {metric: [n]}."""
-        from redshift.claims.sources import DTYPES
-
         try:
-            return run(spec, n, seed, settings.device, DTYPES[settings.dtype])
+            return run(spec, n, seed, settings.device, settings.torch_dtype)
         except DigitsUnavailable as exc:
             pytest.skip(str(exc))
 
     def measure(self, outputs: dict[str, np.ndarray], metric: str) -> np.ndarray:
-        if metric not in outputs:
-            tasks = [name for name, names in TASK_METRICS.items() if metric in names]
-            raise ValueError(f"metric {metric!r} is defined for the {' / '.join(tasks)} task only")
         return outputs[metric]
+
+
+SOURCE = TrainedSource()

@@ -3,12 +3,15 @@ claims run's ``reports/results.json``: a table of LZ76 / LZ78 phrases per token 
 configuration with the iid-random-token baseline beside it, and sequence complexity against the
 layer-norm gain gamma per MLP activation (one panel per metric and depth) with the random-token level.
 
-``transformers_section(ctx)`` is the section builder registered in redshift.report.index.SECTIONS.
+``transformers_section(ctx)`` is the section builder registered as ``SECTION`` (entry-point group redshift.report_sections).
 """
 import re
 from pathlib import Path
 
 import numpy as np
+
+from redshift.report import figures
+from redshift.report.index import Section
 
 METRICS = {"lz78_per_token": "LZ78 phrases / token", "lz76_per_token": "LZ76 phrases / token"}
 #: TransformerSpec.label(): gpt2-<activation>-d<depth>-w<width>-h<heads>-v<vocab>-ln<gain>[-untied]-T<tokens>
@@ -136,8 +139,6 @@ def gain_figure(curves: dict[str, dict[int, dict[str, list[Point]]]], levels: di
 
 def transformers_section(ctx) -> str:
     """Report section: the table and one gain figure per model family, from ctx.results_json."""
-    from redshift.report import figures
-
     path = Path(ctx.results_json)
     parts = ["Random GPT-2s (Neural Redshift §5, Fig. 10; `cases/transformers.yaml`): untrained decoders with "
              "GPT-2's initialisation, a fresh model per sequence, one random prompt token and greedy decoding. "
@@ -161,3 +162,6 @@ def transformers_section(ctx) -> str:
     parts.append("Each point is one configuration a claim measured (only those are in the results); the dashed "
                  "line and grey band are the iid-token median and interval.\n")
     return "\n".join(parts)
+
+
+SECTION = Section("transformers", "Random transformers", transformers_section, 70)

@@ -3,50 +3,40 @@
 Case files write ``{source: transformer, activation: tanh, ln_gain: 3.0}``; the ``transformer:``
 settings mapping (file defaults, claim, ``full:``) is merged under every such subject. The reference
 subject ``{source: transformer, model: iid_tokens}`` takes vocab and tokens from the same settings.
-
-``redshift.claims.sources`` imports this module to register the source, so this module imports the
-framework's names (SubjectError, merge, DTYPES) only when a method runs: no import cycle in any order.
 """
 from collections.abc import Mapping
 
 import numpy as np
 import torch
 
-from redshift.networks.spec import SpecError
+from redshift.core import Settings
+from redshift.parse import parse
+from redshift.sources import SpecSource
 from redshift.transformers.sampling import sample_sequences
 from redshift.transformers.sequence_metrics import SEQUENCE_METRICS
 from redshift.transformers.spec import TransformerSpec
 
 
-class TransformerSource:
+class TransformerSource(SpecSource):
     """Sequences greedily decoded by fresh random transformers: one model per sample.
-
-    Implements the ``redshift.claims.sources.Source`` interface; outputs are token ids [n, tokens + 1].
-    """
+    Outputs are token ids [n, tokens + 1]."""
 
     name = "transformer"
-    settings_key = "transformer"
+    spec_type = TransformerSpec
     metrics = tuple(SEQUENCE_METRICS)
 
     def parse(self, mapping: Mapping, base: Mapping) -> TransformerSpec:
-        from redshift.claims.sources import SubjectError, merge
+        parse(TransformerSpec, mapping)  # report a bad key at its own place before merging
+        return super().parse(mapping, base)
 
-        try:
-            TransformerSpec.from_mapping(mapping)  # report a bad key at its own place before merging
-            return TransformerSpec.from_mapping(merge(base, mapping))
-        except SpecError as exc:
-            raise SubjectError(exc.field, exc.message) from None
-
-    def label(self, spec: TransformerSpec) -> str:
-        return spec.label()
-
-    def describe(self, settings) -> str:
+    def describe(self, settings: Settings) -> str:
         return f"greedy {settings.dtype}"
 
-    def sample(self, spec: TransformerSpec, n: int, seed: int, settings) -> torch.Tensor:
-        from redshift.claims.sources import DTYPES
-
-        return sample_sequences(spec, n, seed, DTYPES[settings.dtype], settings.device)
+    def sample(self, spec: TransformerSpec, n: int, seed: int, settings: Settings) -> torch.Tensor:
+        return sample_sequences(spec, n, seed, settings.torch_dtype, settings.device)
 
     def measure(self, outputs: torch.Tensor, metric: str) -> np.ndarray:
         return np.asarray(SEQUENCE_METRICS[metric](outputs), dtype=float)
+
+
+SOURCE = TransformerSource()

@@ -6,10 +6,11 @@ reference subject: ``tokens + 1`` token ids drawn uniformly from the vocabulary 
 sequence metrics). Every field has a default, so a partial mapping is a valid spec.
 """
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Literal
 
-from redshift.networks.activations import ACTIVATIONS
-from redshift.networks.spec import SpecError, _choice, _flag, _integer, _keys, _number, _scale
+from redshift.core import FieldError
+from redshift.networks.spec import ACTIVATION_NAMES, number_text
+from redshift.parse import Spec, setting
 
 MODELS = ("gpt2", "iid_tokens")
 INIT_STD = 0.02  # GPT-2's initializer_range
@@ -17,7 +18,7 @@ LN_EPS = 1e-5    # GPT-2's layer_norm_epsilon
 
 
 @dataclass(frozen=True)
-class TransformerSpec:
+class TransformerSpec(Spec):
     """One distribution over generated token sequences.
 
     vocab, width, heads, depth: GPT-2's n_vocab, n_embd, n_head, n_layer (width % heads == 0).
@@ -30,32 +31,19 @@ class TransformerSpec:
     tokens: new tokens generated after the one-token prompt (sequence length tokens + 1).
     """
 
-    model: str = "gpt2"
-    vocab: int = 1024
-    width: int = 128
-    heads: int = 4
-    depth: int = 4
-    activation: str = "gelu"
-    ln_gain: float = 1.0
-    tied_head: bool = True
-    tokens: int = 40
+    model: Literal[MODELS] = setting("gpt2", doc="gpt2 (random decoder) or iid_tokens (the reference)")
+    vocab: int = setting(1024, min=2, doc="n_vocab")
+    width: int = setting(128, min=1, doc="n_embd")
+    heads: int = setting(4, min=1, doc="n_head (divides width)")
+    depth: int = setting(4, min=1, doc="n_layer")
+    activation: str = setting("gelu", choices=ACTIVATION_NAMES, doc="MLP-block activation")
+    ln_gain: float = setting(1.0, min=0, doc="gain of every block layer norm")
+    tied_head: bool = setting(True, doc="logits from the token embedding")
+    tokens: int = setting(40, min=1, doc="tokens generated after the one-token prompt")
 
-    def __post_init__(self):
-        object.__setattr__(self, "model", _choice("model", self.model, MODELS))
-        object.__setattr__(self, "vocab", _integer("vocab", self.vocab, 2))
-        object.__setattr__(self, "width", _integer("width", self.width, 1))
-        object.__setattr__(self, "heads", _integer("heads", self.heads, 1))
-        object.__setattr__(self, "depth", _integer("depth", self.depth, 1))
-        object.__setattr__(self, "activation", _choice("activation", self.activation, tuple(ACTIVATIONS)))
-        object.__setattr__(self, "ln_gain", _scale("ln_gain", self.ln_gain))
-        object.__setattr__(self, "tied_head", _flag("tied_head", self.tied_head))
-        object.__setattr__(self, "tokens", _integer("tokens", self.tokens, 1))
+    def check(self) -> None:
         if self.width % self.heads:
-            raise SpecError("heads", f"width {self.width} is not divisible by heads {self.heads}")
-
-    @classmethod
-    def from_mapping(cls, mapping: Mapping[str, Any]) -> "TransformerSpec":
-        return cls(**_keys("", mapping, cls))
+            raise FieldError("heads", f"width {self.width} is not divisible by heads {self.heads}")
 
     @property
     def length(self) -> int:
@@ -75,4 +63,4 @@ class TransformerSpec:
             return f"iid-tokens-v{self.vocab}-T{self.tokens}"
         head = "" if self.tied_head else "-untied"
         return (f"gpt2-{self.activation}-d{self.depth}-w{self.width}-h{self.heads}-v{self.vocab}"
-                f"-ln{_number(self.ln_gain)}{head}-T{self.tokens}")
+                f"-ln{number_text(self.ln_gain)}{head}-T{self.tokens}")

@@ -4,16 +4,15 @@ Registered as a pytest plugin object; under xdist it runs on the controller, whi
 item's numbers through ``report.user_properties``.
 """
 import json
-import os
 import platform
-import subprocess
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-import torch
+import numpy as np
 
-from redshift.claims.sources import SOURCES
+from redshift.core import SOURCES, atomic_write_text, git_commit, lazy_module
+
+torch = lazy_module("torch")
 
 
 def _status(report) -> str | None:
@@ -30,31 +29,31 @@ def _status(report) -> str | None:
     return None
 
 
-def git_commit(cwd: Path) -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() or None
+def plain(value):
+    """numpy scalars -> Python numbers and non-finite -> None, recursively (xdist and JSON need plain data)."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None  # JSON has no NaN / inf
+    return value
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder and os.replace: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+def item_properties(report) -> dict:
+    """A claim item's user properties (JSON strings, so that JUnit XML carries JSON) as data."""
+    return {name: json.loads(value) for name, value in report.user_properties
+            if name in ("claim", "measurements", "verdict")}
 
 
-def _metric_order(metric: str) -> tuple[int, str]:
-    """Metrics in the order their sources declare them (grid metrics first)."""
-    order = [m for source in SOURCES.values() for m in source.metrics]
-    return (order.index(metric) if metric in order else len(order), metric)
+def metric_order(records) -> list[str]:
+    """The metrics of ``records`` in the order their sources declare them."""
+    sources = dict.fromkeys(r["source"] for r in records)
+    order = [m for source in sources for m in SOURCES[source].metrics]
+    metrics = set(r["metric"] for r in records)
+    return sorted(metrics, key=lambda m: (order.index(m) if m in order else len(order), m))
 
 
 def _cell(record: dict) -> str:
@@ -73,9 +72,10 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 class ClaimsReport:
     """Collects every claim item's outcome and numbers; prints and saves them at the end."""
 
-    def __init__(self, *, seed: int, device: str, tier: str, samples: int, json_path: str, rootpath: Path,
+    def __init__(self, *, seed: int, measurer, tier: str, samples: int, json_path: str, rootpath: Path,
                  is_worker: bool):
-        self.settings = {"seed": seed, "device": device, "tier": tier, "default_samples": samples}
+        self.measurer = measurer
+        self.settings = {"seed": seed, "tier": tier, "default_samples": samples}
         self.json_path = rootpath / json_path if json_path else None
         self.rootpath = rootpath
         self.is_worker = is_worker
@@ -83,7 +83,7 @@ class ClaimsReport:
         self.measurements: dict[tuple, dict] = {}
 
     def pytest_runtest_logreport(self, report) -> None:
-        properties = dict(report.user_properties)
+        properties = item_properties(report)
         status = _status(report)
         if "claim" not in properties or status is None:
             return
@@ -92,18 +92,20 @@ class ClaimsReport:
                                       "reason": getattr(report, "wasxfail", "") or None,
                                       "evidence": verdict.get("lines", []), "checks": verdict.get("checks", [])}
         for record in properties.get("measurements", []):
-            key = (record["architecture"], record["metric"], record["setting"], record["n"])
-            self.measurements[key] = record
+            self.measurements[record["key"]] = record
 
     def architecture_rows(self) -> tuple[list[str], list[list[str]]]:
         """One row per sampled configuration, one column per metric: median [95% interval]."""
-        metrics = list(dict.fromkeys(k[1] for k in sorted(self.measurements, key=lambda k: _metric_order(k[1]))))
-        by_config: dict[tuple, dict] = {}
-        for (label, metric, setting, n), record in self.measurements.items():
-            by_config.setdefault((label, setting, n), {})[metric] = record
-        rows = [[label, setting, str(n), *(_cell(cells[m]) if m in cells else "" for m in metrics)]
-                for (label, setting, n), cells in sorted(by_config.items())]
-        return ["architecture", "setting", "n", *metrics], rows
+        metrics = metric_order(self.measurements.values())
+        by_config: dict[str, dict] = {}
+        for record in self.measurements.values():
+            by_config.setdefault(record["config"], {})[record["metric"]] = record
+        shown = [(next(iter(cells.values())), cells) for cells in by_config.values()]
+        names = [(r["label"], r["setting"], r["n"]) for r, _ in shown]
+        rows = [[r["label"] + (f" #{r['config'][:6]}" if names.count((r["label"], r["setting"], r["n"])) > 1 else ""),
+                 r["setting"], str(r["n"]), *(_cell(cells[m]) if m in cells else "" for m in metrics)]
+                for r, cells in shown]
+        return ["architecture", "setting", "n", *metrics], sorted(rows)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.is_worker or not self.claims:
@@ -127,15 +129,16 @@ class ClaimsReport:
     def pytest_sessionfinish(self, session) -> None:
         if self.is_worker or not self.claims or self.json_path is None:
             return
+        device = self.measurer.device
         document = {
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "commit": git_commit(self.rootpath),
-            "settings": self.settings,
+            "settings": {**self.settings, "device": device},
             "machine": {"python": platform.python_version(), "torch": torch.__version__,
                         "platform": platform.platform(),
-                        "cuda_device": torch.cuda.get_device_name() if self.settings["device"] == "cuda" else None},
+                        "cuda_device": torch.cuda.get_device_name(device) if device.startswith("cuda") else None},
             "measurements": sorted(self.measurements.values(),
-                                   key=lambda r: (r["architecture"], r["metric"], r["setting"], r["n"])),
+                                   key=lambda r: (r["label"], r["setting"], r["n"], r["metric"], r["key"])),
             "claims": [{"id": nodeid, **claim} for nodeid, claim in sorted(self.claims.items())],
         }
         atomic_write_text(self.json_path, json.dumps(document, indent=1, allow_nan=False, default=str) + "\n")
