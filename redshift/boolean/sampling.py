@@ -22,7 +22,7 @@ from redshift.seeding import derive_seed
 #: Hidden activations held at once by the forward pass ([chunk, 2^n, width] per tensor, a few alive);
 #: the networks of a replicate are evaluated in chunks of at most this many bytes (the results do not
 #: depend on the chunking: every network is computed on its own slice).
-CHUNK_BYTES = 64 * 2**20
+CHUNK_BYTES = 128 * 2**20
 
 
 def cube(input_dim: int, inputs: str = "binary", dtype: torch.dtype = torch.float64) -> Tensor:
@@ -67,9 +67,14 @@ def draw_parameters(spec: BooleanSpec, networks: int, seed: int) -> MLPParameter
     return MLPParameters(tuple(weights), tuple(biases))
 
 
+#: Activations applied in place to the fresh pre-activation tensors (same values, no new tensor: on a
+#: busy CPU, faulting in a new [chunk, P, width] tensor costs as much as computing it).
+INPLACE_ACTIVATIONS = {"relu": torch.relu_, "tanh": torch.tanh_, "sigmoid": torch.sigmoid_, "sine": torch.sin_}
+
+
 def forward(params: MLPParameters, x: Tensor, activation: str) -> Tensor:
     """[M, P] scalar outputs of the M networks at the P points ``x`` [P, n] (same dtype and device)."""
-    act = ACTIVATIONS[activation]
+    act = INPLACE_ACTIVATIONS.get(activation, ACTIVATIONS[activation])
     *hidden, (w_out, b_out) = zip(params.weights, params.biases)
     (w, b), rest = hidden[0], hidden[1:]
     h = act(torch.matmul(x, w).add_(b[:, None, :]))  # [M, P, width]: the inputs are shared by all networks
@@ -94,12 +99,12 @@ def truth_tables(spec: BooleanSpec, seed: int, dtype: torch.dtype = torch.float6
         if spec.points < 64:  # keep only the table's bits (the high bits of the one word, see pack_bits)
             words &= np.uint64(((1 << spec.points) - 1) << (64 - spec.points))
         return words
-    params = draw_parameters(spec, m, seed).to(device, dtype)
+    params = draw_parameters(spec, m, seed)
     x = cube(spec.input_dim, spec.inputs, dtype).to(device)
     chunk = chunk or chunk_networks(spec, dtype)
     packed = []
-    for start in range(0, m, chunk):
-        bits = forward(params.slice(start, start + chunk), x, spec.activation) > 0
+    for start in range(0, m, chunk):  # each chunk cast and moved on its own: no second copy of all parameters
+        bits = forward(params.slice(start, start + chunk).to(device, dtype), x, spec.activation) > 0
         packed.append(pack_bits(bits.cpu().numpy()))
     return np.concatenate(packed)
 
