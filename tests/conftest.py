@@ -1,6 +1,16 @@
 import json
 
 import pytest
+import scipy.stats  # noqa: F401
+import torch  # noqa: F401
+
+import redshift.metrics.lempel_ziv  # noqa: F401
+import redshift.transformers.sequence_metrics  # noqa: F401
+
+# The plugin imports torch, scipy.stats and the numba kernels only when a claim runs. pytester's
+# in-process runs drop the modules a run imported from sys.modules afterwards, and neither torch's C
+# extension nor numba's type registrations survive a second import in one process: the test process
+# imports them before any pytester run.
 
 pytest_plugins = ["pytester"]
 

@@ -65,7 +65,7 @@ def test_verdicts(kind, groups, thresholds, passed):
 def test_failure_message_carries_the_numbers():
     verdict = run("less", VALUES, [["low"], ["high"]], min_ratio=5.0)
     (line,) = verdict.lines
-    for fragment in ("fn:low", "fn:high", "Mann-Whitney p=", "ratio", "need >= 5", "n=32"):
+    for fragment in ("fn:low", "fn:high", "Mann-Whitney p=", "ratio", "need lower end >= 5", "n=32"):
         assert fragment in line
 
 

@@ -2,9 +2,13 @@
 thresholds it takes and how it turns measurements into a verdict.
 
 Orderings (``less``, ``increasing``, ``ordering``) need BOTH a one-sided Mann-Whitney U test at the
-claim's alpha AND a minimum effect size on the medians; ``flat``, ``near`` and ``bounded`` need the
-95% bootstrap interval of the stated quantity inside the stated tolerance; ``invariant`` compares
-the same networks network by network; ``agreement`` needs a rank correlation over a grid.
+claim's alpha AND a minimum effect size: the lower end of the 95% bootstrap interval of the median
+ratio (difference) must clear ``min_ratio`` (``min_difference``); ``flat``, ``near`` and ``bounded``
+need the 95% interval of the stated quantity inside the stated tolerance, so every kind is judged on
+intervals; ``interaction`` compares how much one setting moves two subjects (ratio of ratios, with a
+test at alpha and its interval); ``invariant`` compares the same networks network by network;
+``agreement`` needs a rank correlation over a grid. Each check records ``margins``: how far its
+interval ends lie inside the thresholds (negative: outside), for the robustness report.
 
 Kinds are registered in the entry-point group ``redshift.claim_kinds`` (pyproject.toml names these
 built-ins there, as a third party names its own); a new kind is one ``Kind`` and its tests.
@@ -16,7 +20,9 @@ from typing import Any
 
 import numpy as np
 from redshift.claims.model import Claim, Expectation, Measure, Measurement, Subject, Verdict
-from redshift.claims.stats import mann_whitney_less, median_difference_interval, median_ratio_interval
+from redshift.claims.stats import (
+    interaction_interval, mann_whitney_less, median_difference_interval, median_ratio_interval,
+)
 from redshift.core import Registry, dotted, lazy_module, merge
 
 scipy_stats = lazy_module("scipy.stats")
@@ -72,6 +78,25 @@ def _read_sweep(raw, subject):
 
 
 SWEEP = Layout(("sweep",), _read_sweep, optional=("subject",))
+
+
+def _read_interaction(raw, subject):
+    """``a`` and ``b``, each at the two values of ``sweep`` (the knob): ((a@v0, a@v1), (b@v0, b@v1))."""
+    values = raw["sweep"].get("values") if isinstance(raw["sweep"], Mapping) else None
+    if not isinstance(values, list) or len(values) != 2:
+        raise LayoutError("sweep.values", f"an interaction compares two settings of the knob, got {values!r}")
+    groups = []
+    for role in ("a", "b"):
+        base = raw[role]
+        if not isinstance(base, Mapping):
+            raise LayoutError(role, f"expected a mapping, got {type(base).__name__} {base!r}")
+        series, field, swept = _read_sweep({"sweep": raw["sweep"], "subject": base},
+                                           lambda name, value: subject(f"{role}.{name}", value))
+        groups.append(tuple(s for (s,) in series))
+    return tuple(groups), field, swept
+
+
+INTERACTION_LAYOUT = Layout(("a", "b", "sweep"), _read_interaction)
 
 
 def _read_groups(raw, subject):
@@ -162,24 +187,40 @@ def _measured(claim: Claim, e: Expectation, measure: Measure) -> list[list[Measu
     return [[measure(s, e.metric) for s in group] for group in claim.groups]
 
 
+def _effect_checks(e: Expectation, ratio: tuple, difference: tuple) -> tuple[bool, str, dict]:
+    """The effect-size criteria of an ordering: the interval's lower end clears ``min_ratio`` (default 1
+    when no ``min_difference`` is given) and ``min_difference``. (ok, text, margins)."""
+    ok, parts, margins = True, [], {}
+    if "min_ratio" in e.thresholds or "min_difference" not in e.thresholds:
+        need = e.thresholds.get("min_ratio", 1.0)
+        value, low, high = ratio
+        ok &= low >= need
+        margins["ratio"] = low - need
+        parts.append(f"ratio {value:.3g} [{low:.3g}, {high:.3g}] (need lower end >= {need:g})")
+    if "min_difference" in e.thresholds:
+        need = e.thresholds["min_difference"]
+        value, low, high = difference
+        ok &= low >= need
+        margins["difference"] = low - need
+        parts.append(f"difference {value:.3g} [{low:.3g}, {high:.3g}] (need lower end >= {need:g})")
+    return ok, ", ".join(parts), margins
+
+
 def _less(verdict: Verdict, a: Measurement, b: Measurement, e: Expectation, rng) -> None:
-    """a simpler than b: one-sided MWU p < alpha, median(b)/median(a) >= min_ratio, difference >= min_difference."""
+    """a simpler than b: one-sided MWU p < alpha and the effect sizes' intervals clear their thresholds."""
     if not (_usable(verdict, a) & _usable(verdict, b)):
         return
     p = mann_whitney_less(a.finite, b.finite)
-    ratio, r_lo, r_hi = median_ratio_interval(a.finite, b.finite, rng)
-    diff, d_lo, d_hi = median_difference_interval(a.finite, b.finite, rng)
-    min_ratio = e.thresholds.get("min_ratio", 1.0)
-    min_diff = e.thresholds.get("min_difference", 0.0)
-    ok = p < e.alpha and ratio >= min_ratio and diff >= min_diff
+    ratio = median_ratio_interval(a.finite, b.finite, rng)
+    difference = median_difference_interval(a.finite, b.finite, rng)
+    effect_ok, need, margins = _effect_checks(e, ratio, difference)
     sa, sb = a.summary, b.summary
-    need = f"ratio {ratio:.3g} [{r_lo:.3g}, {r_hi:.3g}] (need >= {min_ratio:g})"
-    if "min_difference" in e.thresholds:
-        need += f", difference {diff:.3g} [{d_lo:.3g}, {d_hi:.3g}] (need >= {min_diff:g})"
-    verdict.check(ok, f"{a.label} {sa}  <  {b.label} {sb}: Mann-Whitney p={p:.2g} (need < {e.alpha:g}), {need}"
-                      + _flag_note(a, b),
-                  a=a.label, b=b.label, median_a=sa.median, median_b=sb.median, p=p, ratio=ratio,
-                  ratio_interval=[r_lo, r_hi], difference=diff)
+    verdict.check(p < e.alpha and effect_ok,
+                  f"{a.label} {sa}  <  {b.label} {sb}: Mann-Whitney p={p:.2g} (need < {e.alpha:g}), {need}"
+                  + _flag_note(a, b),
+                  a=a.label, b=b.label, median_a=sa.median, median_b=sb.median, p=p, ratio=ratio[0],
+                  ratio_interval=list(ratio[1:]), difference=difference[0], difference_interval=list(difference[1:]),
+                  margins=margins)
 
 
 def evaluate_ordered(claim: Claim, e: Expectation, measure: Measure, rng) -> Verdict:
@@ -207,16 +248,16 @@ def evaluate_flat(claim: Claim, e: Expectation, measure: Measure, rng) -> Verdic
             r = e.thresholds["max_ratio"]
             value, lo, hi = median_ratio_interval(base.finite, m.finite, rng)
             ok, bound = (1 / r <= lo and hi <= r), f"[{1 / r:.3g}, {r:.3g}]"
-            what = "ratio"
+            what, margin = "ratio", min(lo - 1 / r, r - hi)
         else:
             d = e.thresholds["max_difference"]
             value, lo, hi = median_difference_interval(base.finite, m.finite, rng)
             ok, bound = (-d <= lo and hi <= d), f"[{-d:.3g}, {d:.3g}]"
-            what = "difference"
+            what, margin = "difference", min(lo + d, d - hi)
         verdict.check(ok, f"{m.label} vs {base.label}: median {what} {value:.3g}, 95% interval [{lo:.3g}, {hi:.3g}] "
                           f"(need inside {bound}); medians {np.median(m.finite):.4g} vs {np.median(base.finite):.4g}"
                           + _flag_note(base, m),
-                      subject=m.label, base=base.label, value=value, interval=[lo, hi])
+                      subject=m.label, base=base.label, value=value, interval=[lo, hi], margins={what: margin})
     return verdict
 
 
@@ -232,7 +273,8 @@ def evaluate_near(claim: Claim, e: Expectation, measure: Measure, rng) -> Verdic
                   f"{m.label} {m.summary} / {ref.label} {ref.summary}: "
                   f"ratio {value:.3g}, 95% interval [{lo:.3g}, {hi:.3g}] (need inside [{low:g}, {high:g}])"
                   + _flag_note(m, ref),
-                  subject=m.label, reference=ref.label, ratio=value, interval=[lo, hi])
+                  subject=m.label, reference=ref.label, ratio=value, interval=[lo, hi],
+                  margins={"ratio": min(lo - low, high - hi)})
     return verdict
 
 
@@ -246,7 +288,8 @@ def evaluate_bounded(claim: Claim, e: Expectation, measure: Measure, rng) -> Ver
     low, high = e.thresholds.get("min", -np.inf), e.thresholds.get("max", np.inf)
     verdict.check(low <= s.low and s.high <= high,
                   f"{m.label} median {s} (need interval inside [{low:g}, {high:g}])" + _flag_note(m),
-                  subject=m.label, median=s.median, interval=[s.low, s.high])
+                  subject=m.label, median=s.median, interval=[s.low, s.high],
+                  margins={"value": min(s.low - low, high - s.high)})
     return verdict
 
 
@@ -263,13 +306,14 @@ def evaluate_invariant(claim: Claim, e: Expectation, measure: Measure, rng) -> V
         bound = e.thresholds["max_abs_difference"]
         verdict.check(diff.max() <= bound, f"{a.label} vs {b.label}, same networks: max |difference| "
                                            f"{diff.max():.3g} (need <= {bound:g}), n={len(diff)}",
-                      a=a.label, b=b.label, max_abs_difference=float(diff.max()))
+                      a=a.label, b=b.label, max_abs_difference=float(diff.max()),
+                      margins={"max_abs_difference": bound - float(diff.max())})
     if "min_median_abs_difference" in e.thresholds:
         bound = e.thresholds["min_median_abs_difference"]
         med = float(np.median(diff))
         verdict.check(med >= bound, f"{a.label} vs {b.label}, same networks: median |difference| {med:.3g} "
                                     f"(need >= {bound:g}), n={len(diff)}",
-                      a=a.label, b=b.label, median_abs_difference=med)
+                      a=a.label, b=b.label, median_abs_difference=med, margins={"median_abs_difference": med - bound})
     return verdict
 
 
@@ -288,7 +332,29 @@ def evaluate_agreement(claim: Claim, e: Expectation, measure: Measure, rng) -> V
             verdict.check(rho >= e.thresholds[key], f"{name} {first} vs {second} over {len(x)} configurations "
                                                     f"({len(keep) - len(x)} undefined): {rho:.3f} "
                                                     f"(need >= {e.thresholds[key]:g})",
-                          correlation=name, value=rho, configurations=int(len(x)))
+                          correlation=name, value=rho, configurations=int(len(x)),
+                          margins={name: rho - e.thresholds[key]})
+    return verdict
+
+
+def evaluate_interaction(claim: Claim, e: Expectation, measure: Measure, rng) -> Verdict:
+    """The knob (sweep from v0 to v1) moves b more than a: R = (b1 / b0) / (a1 / a0) of medians with its
+    95% interval and one-sided p (redshift.claims.stats.interaction_interval); passes when p < alpha and
+    the interval's lower end clears ``min_ratio`` (or D = (b1 - b0) - (a1 - a0) clears ``min_difference``)."""
+    verdict = Verdict()
+    (a0, a1), (b0, b1) = _measured(claim, e, measure)
+    if not all([_usable(verdict, m) for m in (a0, a1, b0, b1)]):
+        return verdict
+    ratio = "min_ratio" in e.thresholds or "min_difference" not in e.thresholds
+    key, what = ("min_ratio", "ratio of ratios") if ratio else ("min_difference", "difference of differences")
+    need = e.thresholds.get(key, 1.0 if ratio else 0.0)
+    value, low, high, p = interaction_interval(a0.finite, a1.finite, b0.finite, b1.finite, rng, ratio)
+    knob = f"{claim.sweep_field} {claim.sweep_values[0]} -> {claim.sweep_values[1]}"
+    verdict.check(p < e.alpha and low >= need,
+                  f"{knob}: {a0.label} {a0.summary} -> {a1.summary}; {b0.label} {b0.summary} -> {b1.summary}: "
+                  f"{what} {value:.3g} [{low:.3g}, {high:.3g}] (need lower end >= {need:g}), p={p:.2g} "
+                  f"(need < {e.alpha:g})" + _flag_note(a0, a1, b0, b1),
+                  a=a0.label, b=b0.label, value=value, interval=[low, high], p=p, margins={what: low - need})
     return verdict
 
 
@@ -315,6 +381,10 @@ INVARIANT = Kind("invariant", _pair("a", "b"), frozenset({"max_abs_difference", 
                  paired=True,
                  doc="a and b on the same networks: max |metric(a_i) - metric(b_i)| <= max_abs_difference "
                      "(or median >= min_median_abs_difference)")
+INTERACTION = Kind("interaction", INTERACTION_LAYOUT, ORDER_THRESHOLDS, evaluate_interaction,
+                   doc="a knob (sweep: field, two values) moves b more than a: (b1/b0)/(a1/a0) of medians has "
+                       "one-sided p < alpha and its 95% interval's lower end >= min_ratio (default 1; or the "
+                       "difference of differences >= min_difference): 'A is unaffected while B grows'")
 AGREEMENT = Kind("agreement", GRID, frozenset({"min_spearman", "min_pearson"}), evaluate_agreement,
                  required=frozenset({"min_spearman", "min_pearson"}), metric_names=metric_pair,
                  doc="Spearman / Pearson of two metrics' medians across the grid's configurations >= "
@@ -326,4 +396,4 @@ def _kind_check(obj: Any) -> str | None:
 
 
 KINDS: Registry[Kind] = Registry("redshift.claim_kinds", "claim kind", _kind_check, first=(
-    "less", "increasing", "ordering", "flat", "near", "bounded", "invariant", "agreement"))
+    "less", "increasing", "ordering", "interaction", "flat", "near", "bounded", "invariant", "agreement"))

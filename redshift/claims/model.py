@@ -67,7 +67,8 @@ class Claim:
     dtype: str
     expectations: tuple[Expectation, ...]
     tier: str = "ci"
-    premises: tuple["Claim", ...] = ()
+    premises: tuple["Claim", ...] = ()  # claims this one stands on: if one fails, the claim is INCONCLUSIVE
+    provenance: str = ""  # where the thresholds come from: paper section / figure / number, or a margin fixed before measuring
 
     @property
     def uid(self) -> str:
@@ -113,6 +114,7 @@ class Verdict:
     passed: bool = True
     lines: list[str] = field(default_factory=list)
     numbers: list[dict] = field(default_factory=list)
+    inconclusive: bool = False  # a premise failed: the claim's own checks say nothing
 
     def check(self, ok: bool, line: str, **numbers) -> None:
         self.passed &= bool(ok)

@@ -124,6 +124,10 @@ class ClaimFailed(AssertionError):
     pass
 
 
+class ClaimInconclusive(ClaimFailed):
+    """A premise of the claim failed: the item fails (unless xfail) and is reported INCONCLUSIVE, never PASS."""
+
+
 class ClaimItem(pytest.Item):
     """One claim checked on one metric (or metric pair, for ``agreement``)."""
 
@@ -133,7 +137,7 @@ class ClaimItem(pytest.Item):
         self.expectation = expectation
         self.user_properties.append(("claim", json.dumps({
             "id": self.nodeid, "kind": claim.kind, "metric": expectation.metric, "claim": claim.text,
-            "source": claim.source})))
+            "source": claim.source, "provenance": claim.provenance})))
         self.add_marker(pytest.mark.claim)
 
     def runtest(self) -> None:
@@ -151,13 +155,28 @@ class ClaimItem(pytest.Item):
             return m
 
         rng = np.random.default_rng(derive_seed(config.getoption("redshift_seed"), self.nodeid))
+        premise_lines, premise_failed = [], False
+        for premise in claim.premises:  # every premise of every metric: a claim stands on all of them
+            for expectation in premise.expectations:
+                premise_rng = np.random.default_rng(derive_seed(config.getoption("redshift_seed"), premise.uid,
+                                                                expectation.metric))
+                result = KINDS[premise.kind].evaluate(premise, expectation, measure, premise_rng)
+                premise_lines += [f"premise {premise.text or premise.id}[{expectation.metric}]: {line}"
+                                  for line in result.lines]
+                premise_failed |= not result.passed
         verdict = kind.evaluate(claim, self.expectation, measure, rng)
+        verdict.inconclusive = premise_failed
+        lines = premise_lines + verdict.lines
         self.user_properties.append(("measurements", json.dumps(
             [_measurement_record(m) for m in seen.values()], allow_nan=False)))
         self.user_properties.append(("verdict", json.dumps(plain(
-            {"passed": verdict.passed, "lines": verdict.lines, "checks": verdict.numbers}), allow_nan=False)))
+            {"passed": verdict.passed and not verdict.inconclusive, "inconclusive": verdict.inconclusive,
+             "lines": lines, "checks": verdict.numbers}), allow_nan=False)))
+        if verdict.inconclusive:
+            raise ClaimInconclusive("INCONCLUSIVE: a premise failed, so the claim's own checks say nothing\n"
+                                    + "\n".join(lines))
         if not verdict.passed:
-            raise ClaimFailed("\n".join(verdict.lines))
+            raise ClaimFailed("\n".join(lines))
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, ClaimFailed):

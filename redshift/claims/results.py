@@ -88,6 +88,8 @@ class ClaimsReport:
         if "claim" not in properties or status is None:
             return
         verdict = properties.get("verdict", {})
+        if verdict.get("inconclusive") and status == "FAIL":
+            status = "INCONCLUSIVE"
         self.claims[report.nodeid] = {**properties["claim"], "status": status,
                                       "reason": getattr(report, "wasxfail", "") or None,
                                       "evidence": verdict.get("lines", []), "checks": verdict.get("checks", [])}
@@ -119,7 +121,8 @@ class ClaimsReport:
         for nodeid, claim in sorted(self.claims.items()):
             counts[claim["status"]] = counts.get(claim["status"], 0) + 1
             write(f"{claim['status']:<6} {nodeid}")
-            failing = [line for line in claim["evidence"] if line.startswith("FAIL")]
+            failing = [line for line in claim["evidence"] if line.startswith("FAIL")
+                       or (line.startswith("premise ") and ": FAIL" in line)]
             for line in failing[:3]:
                 write(f"         {line}")
             if claim["status"] == "XFAIL" and claim["reason"]:

@@ -24,7 +24,8 @@ from redshift.sources import source_of
 TIERS = ("ci", "full")
 DEFAULT_ALPHA = 1e-3
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-CLAIM_KEYS = {"id", "kind", "claim", "source", "metrics", "tier", "full", "xfail"}
+CLAIM_KEYS = {"id", "kind", "claim", "source", "provenance", "metrics", "tier", "full", "xfail", "requires"}
+PREMISE_KEYS = {"kind", "claim", "metrics"}  # plus the kind's roles and the settings, which a premise inherits
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,30 @@ def _run_settings(settings: Mapping) -> RunSettings:
     return parse(RunSettings, {k: settings[k] for k in RUN_KEYS if k in settings})
 
 
+def _premises(ctx: _Context, raw: Any, claim_id: str, settings: Mapping, default_samples: int | None) -> tuple[Claim, ...]:
+    """``requires:``: claims the claim stands on (a fitted training set, the complexity ordering a bridge
+    assumes), each with a kind, its subjects and metrics, under the claim's settings."""
+    if not isinstance(raw, list) or not raw:
+        raise ctx.error("requires", "expected a non-empty list of premises (each a kind, its subjects and metrics)")
+    premises = []
+    for i, premise in enumerate(raw):
+        name = f"requires[{i}]"
+        if not isinstance(premise, Mapping):
+            raise ctx.error(name, f"expected a mapping, got {_type_name(premise)}")
+        sub = _Context(ctx.path, ctx.claim, f"{ctx.prefix}{name}.")
+        kind = _kind(sub, premise.get("kind"))
+        _mapping(sub, "", premise, PREMISE_KEYS | set(kind.layout.roles) | set(kind.layout.optional))
+        groups, sweep_field, sweep_values = _groups(sub, kind, premise, settings)
+        run = _run_settings(settings)
+        expectations = _expectations(sub, kind, premise.get("metrics"), run.alpha)
+        _check_measurable(sub, kind, groups, expectations, run.samples or default_samples, run)
+        premises.append(Claim(path=ctx.path, id=f"{claim_id}/{name}", kind=kind.name, text=str(premise.get("claim", "")),
+                              source="", groups=groups, sweep_field=sweep_field, sweep_values=sweep_values,
+                              samples=run.samples, resolution=run.resolution, dtype=run.dtype,
+                              expectations=expectations))
+    return tuple(premises)
+
+
 def _claim(ctx: _Context, raw: Any, defaults: Mapping, tier: str, default_samples: int | None) -> Claim:
     if not isinstance(raw, Mapping):
         raise ctx.error("claims", f"each claim must be a mapping, got {_type_name(raw)}")
@@ -217,7 +242,7 @@ def _claim(ctx: _Context, raw: Any, defaults: Mapping, tier: str, default_sample
     kind = _kind(ctx, raw.get("kind"))
     _mapping(ctx, "", raw, CLAIM_KEYS | set(RUN_KEYS) | set(SOURCES.names()) | set(kind.layout.roles)
              | set(kind.layout.optional))
-    for key in ("claim", "source", "xfail"):
+    for key in ("claim", "source", "provenance", "xfail"):
         if key in raw and not isinstance(raw[key], str):
             raise ctx.error(key, f"expected text, got {_type_name(raw[key])}")
     claim_tier = raw.get("tier", "ci")
@@ -238,10 +263,12 @@ def _claim(ctx: _Context, raw: Any, defaults: Mapping, tier: str, default_sample
     _check_measurable(ctx, kind, groups, expectations, run.samples or default_samples, run)
     if "xfail" in raw:
         expectations = tuple(Expectation(e.metric, e.thresholds, e.alpha, e.xfail or raw["xfail"]) for e in expectations)
+    premises = _premises(ctx, raw["requires"], claim_id, settings, default_samples) if "requires" in raw else ()
     return Claim(
         path=ctx.path, id=claim_id, kind=kind.name, text=raw.get("claim", ""), source=raw.get("source", ""),
         groups=groups, sweep_field=sweep_field, sweep_values=sweep_values, samples=run.samples,
-        resolution=run.resolution, dtype=run.dtype, expectations=expectations, tier=claim_tier)
+        resolution=run.resolution, dtype=run.dtype, expectations=expectations, tier=claim_tier, premises=premises,
+        provenance=raw.get("provenance", ""))
 
 
 def load_case_file(path: Path, display_path: str, tier: str = "ci", default_samples: int | None = None) -> list[Claim]:
