@@ -1,4 +1,4 @@
-"""Complexity metrics for functions sampled on a grid (Neural Redshift, paper §3; notes §1).
+"""Complexity metrics for functions sampled on a grid (Neural Redshift, paper §3).
 
 Every grid metric maps a real tensor [..., H, W] (float32/float64, CPU/CUDA; x1 = row index) to a
 float64 tensor [...] on the same device, computes in float64, and returns NaN where `degenerate`

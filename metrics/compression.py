@@ -1,4 +1,4 @@
-"""zlib compression ratio of quantised grids (notes §1.5: a cheap extra proxy, not in the paper).
+"""zlib compression ratio of quantised grids (a cheap extra proxy, not in the paper).
 
 The module is not named `zlib_ratio` so that `metrics.zlib_ratio` is unambiguously the function
 (a submodule of the same name would be shadowed by it in the package namespace).
@@ -35,7 +35,7 @@ def quantise(y: torch.Tensor, levels: int = LEVELS) -> torch.Tensor:
 
 @grid_metric
 def zlib_ratio(y: torch.Tensor) -> torch.Tensor:
-    """zlib compression ratio of the 16-level quantised grid (notes §1.5).
+    """zlib compression ratio of the 16-level quantised grid.
 
         C = len(zlib.compress(bytes(q), level=9)) / (H * W),   q = `quantise(y, 16)`, one uint8
             per grid value, raster (row-major) order

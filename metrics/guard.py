@@ -1,4 +1,4 @@
-"""Degenerate-output guard shared by every metric (notes §1.2, pitfalls c and d).
+"""Degenerate-output guard shared by every metric (constant grids score from round-off; float32 turns near-constant outputs into noise).
 
 A constant grid has no spectrum, no polynomial order and no structure to compress, yet the raw
 formulas return round-off numbers for it (the public code's Fourier metric gives 0.35 for a
@@ -31,7 +31,7 @@ def as_grid(y: torch.Tensor) -> torch.Tensor:
 
 
 def degenerate(y: torch.Tensor) -> torch.Tensor:
-    """Flag grids no metric should score (notes §1.2, pitfalls c and d).
+    """Flag grids no metric should score (constant grids score from round-off; float32 turns near-constant outputs into noise).
 
     degenerate(y) = any(!isfinite(y)) or std(y) < 1e-9 * (1 + |mean(y)|), over the last two dims,
     with the population std (correction 0) computed in float64.

@@ -1,8 +1,8 @@
-"""Lempel-Ziv complexity C_LZ: Kaspar-Schuster LZ76 phrase counts (paper §3; notes §1.4).
+"""Lempel-Ziv complexity C_LZ: Kaspar-Schuster LZ76 phrase counts (paper §3).
 
 `lz76` counts phrases of arbitrary integer sequences; `lz` applies it to grids after median
 binarisation. The phrase count is computed in linear time from a suffix automaton, compiled with
-numba and run in parallel over the batch (notes §4 item 7: the public code's pure-Python LZ is
+numba and run in parallel over the batch (the public code's pure-Python LZ is
 infeasible on 4096-90000-point grids).
 """
 
@@ -133,7 +133,7 @@ def _lz76_rows(x, max_entries):
 
 
 def lz76(seq: torch.Tensor | np.ndarray) -> torch.Tensor:
-    """Kaspar-Schuster LZ76 phrase count N_w of each sequence along the last dim (notes §1.4).
+    """Kaspar-Schuster LZ76 phrase count N_w of each sequence along the last dim.
 
     The sequence s is parsed left to right into phrases; the phrase starting at p is the longest
     prefix u of s[p:] that also starts at some j < p (the copy may overlap p), plus one new
@@ -188,7 +188,7 @@ def median_bits(y: torch.Tensor) -> torch.Tensor:
 
 @grid_metric
 def lz(y: torch.Tensor) -> torch.Tensor:
-    """Grid LZ complexity C_LZ (paper §3; notes §1.4 recommended variant).
+    """Grid LZ complexity C_LZ (paper §3 recommended variant).
 
         C = N_w( [y > median(y)] flattened row-major )    (Kaspar-Schuster LZ76, see `lz76`)
 
@@ -196,7 +196,7 @@ def lz(y: torch.Tensor) -> torch.Tensor:
     (about 4096 / log2(4096) = 341). Invariant to a*y + b for a > 0 (same bits). For a < 0 the
     bits are complemented wherever no value equals the median (always, for distinct values), and
     LZ76 is invariant to relabelling symbols, so the count is unchanged. Raster-order dependent,
-    hence anisotropic: exempt from the rotation-symmetry check of claim T23.
+    hence anisotropic: exempt from the rotation-symmetry claim of cases/metrics.yaml.
 
     Args:
         y: [..., H, W] real grid, float32 or float64, any device.

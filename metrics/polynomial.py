@@ -1,4 +1,4 @@
-"""Chebyshev polynomial-order complexity C_Chebyshev (paper §3 and App. D; notes §1.3)."""
+"""Chebyshev polynomial-order complexity C_Chebyshev (paper §3 and App. D)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def chebyshev_coefficients(y: torch.Tensor, degree: int = DEFAULT_DEGREE) -> tor
 
 @grid_metric
 def chebyshev(y: torch.Tensor, degree: int = DEFAULT_DEGREE) -> torch.Tensor:
-    """Coefficient-weighted mean polynomial order C_Chebyshev (paper §3 / App. D; notes §1.3).
+    """Coefficient-weighted mean polynomial order C_Chebyshev (paper §3 / App. D).
 
         c = P_H y P_W^T  (least-squares fit of T_i(x1) T_j(x2), 0 <= i, j <= D; see
             `chebyshev_coefficients`)
@@ -57,7 +57,7 @@ def chebyshev(y: torch.Tensor, degree: int = DEFAULT_DEGREE) -> torch.Tensor:
     The order of a basis element is its total degree i + j. The constant term (0, 0) is excluded
     from both numerator and denominator, so C(a*y + b) == C(y) for a != 0; since
     T_i(-x) = (-1)^i T_i(x), C is also invariant to reflecting either axis and to transposing a
-    square grid (C(sin 8pi(x1+x2)) == C(sin 8pi(x1-x2)), claim T23). A product T_p(x1) T_q(x2)
+    square grid (C(sin 8pi(x1+x2)) == C(sin 8pi(x1-x2)), cases/metrics.yaml rotation-symmetry). A product T_p(x1) T_q(x2)
     scores exactly (p+q)/(2D).
 
     Reference values at D = 20, 64x64: linear 0.025, x1^2 + x2^2 0.050, |x - 0.2| 0.074,

@@ -1,7 +1,7 @@
 """Plain one-item-at-a-time reference implementations, written the way the public code does it.
 
 They are test oracles for the batched metrics and the "naive" baselines that benchmarks time
-against (notes §4 items 5 and 7). Deliberately unoptimised: do not use them in experiments.
+against (the public code's Python loops). Deliberately unoptimised: do not use them in experiments.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ def lz76_python(bits_1d: Sequence) -> int:
     """Kaspar & Schuster (1987) LZ76 phrase count of one sequence, the classic pure-Python loop.
 
     Works on any sequence of hashable, comparable symbols (bits, tokens). This is the loop used by
-    Dingle et al.'s `calc_KC` and most LZ76 code in the wild (notes §1.4): the phrase being built,
+    Dingle et al.'s `calc_KC` and most LZ76 code in the wild: the phrase being built,
     s[l : l+k], is compared with every earlier start i < l; k_max tracks the longest match and the
     phrase ends after it with one new symbol. '1001111011000010' -> 6.
     """
@@ -46,7 +46,7 @@ def lz76_python(bits_1d: Sequence) -> int:
 
 
 def fourier_quadrant_loop(y_2d) -> float:
-    """Mean frequency of one grid, step for step as the public code (notes §1.2 [code]).
+    """Mean frequency of one grid, step for step as the public code.
 
     ArmandNM/neural-redshift `scripts/visualization.py` + `spectral_analysis.get_mean_frequency_2d`:
     |rfft2|, zero the DC term, keep rows 0..H//2, then a Python loop over radial bins

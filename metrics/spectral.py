@@ -1,4 +1,4 @@
-"""Spectral complexity measures: mean frequency from the FFT and the DCT (paper §3, notes §1.2).
+"""Spectral complexity measures: mean frequency from the FFT and the DCT (paper §3).
 
 All three are magnitude-weighted mean frequencies with the DC term excluded,
 
@@ -60,7 +60,7 @@ def _fourier_weights(h: int, w: int, device: torch.device) -> torch.Tensor:
 
 @grid_metric
 def fourier(y: torch.Tensor) -> torch.Tensor:
-    """Paper-style Fourier mean frequency C_Fourier (paper §3; notes §1.2 "F_fft").
+    """Paper-style Fourier mean frequency C_Fourier (paper §3).
 
         C = sum_{0 < |k| <= n/2} |Y(k)| |k| / sum_{0 < |k| <= n/2} |Y(k)|  /  (n/2)
 
@@ -70,9 +70,9 @@ def fourier(y: torch.Tensor) -> torch.Tensor:
     each non-self-conjugate column counted twice, which equals the full fft2 sum for real input.
 
     Reference values on a 64x64 grid of [-1, 1]^2 (x1 = row index): linear x1 + 0.5 x2 ~0.269
-    (boundary leakage of the non-periodic ramp, notes §1.2 pitfall a), x1^2 + x2^2 ~0.073,
+    (boundary leakage of the non-periodic ramp), x1^2 + x2^2 ~0.073,
     white noise ~0.667. Invariant to a*y + b for a != 0, to flipping either axis and to
-    transposing a square grid, so C(sin 8pi(x1+x2)) == C(sin 8pi(x1-x2)) (claim T23).
+    transposing a square grid, so C(sin 8pi(x1+x2)) == C(sin 8pi(x1-x2)) (cases/metrics.yaml, rotation-symmetry).
 
     Args:
         y: [..., H, W] real grid, float32 or float64, any device.
@@ -100,7 +100,7 @@ def _quadrant_weights(h: int, w: int, device: torch.device) -> torch.Tensor:
 
 @grid_metric
 def fourier_quadrant(y: torch.Tensor) -> torch.Tensor:
-    """The public code's mean frequency `fa`, batched (notes §1.2 [code], steps 1-5).
+    """The public code's mean frequency `fa`, batched (spectral_analysis.get_mean_frequency_2d, steps 1-5).
 
         c = |rfft2(y)|;  c[0, 0] = 0;  c = c[: H//2 + 1]          (quadrant k1 >= 0, k2 >= 0)
         bin(i, j) = round(sqrt(i^2 + j^2));  S_r = sum_{bin = r} c;  S_0 = 0;  p_r = S_r / sum S
@@ -109,9 +109,9 @@ def fourier_quadrant(y: torch.Tensor) -> torch.Tensor:
     Binning then weighting by r equals weighting each coefficient by its rounded radius, so this
     computes C = sum_ij c_ij bin_ij / sum_{bin_ij > 0} c_ij / R as one matmul; it matches
     `metrics.reference.fourier_quadrant_loop` (the public per-bin loop) to round-off.
-    Computed in float64 (the public code runs float32, notes §1.2 pitfall d).
+    Computed in float64 (the public code runs float32).
 
-    Known properties reproduced on purpose (notes §1.2 pitfalls b, c, §4 item 5): the quadrant
+    Known properties reproduced on purpose: the quadrant
     truncation makes it orientation-biased (sin 8pi(x1+x2) != sin 8pi(x1-x2)), and the diagonal R
     puts white noise at ~0.546 instead of near 1. Reference values at 64x64: linear ~0.194,
     x1^2 + x2^2 ~0.052, white noise ~0.546.
@@ -171,13 +171,13 @@ def _dct_weights(h: int, w: int, device: torch.device) -> torch.Tensor:
 
 @grid_metric
 def dct(y: torch.Tensor) -> torch.Tensor:
-    """DCT mean frequency F_dct (notes §1.2 "Recommended re-implementation"; claim T23).
+    """DCT mean frequency F_dct.
 
         c = DCT-II_ortho(y) on both axes;  r(i, j) = sqrt(i^2 + j^2),  i < H, j < W
         C = sum_{0 < r <= n} |c_ij| r / sum_{0 < r <= n} |c_ij|  /  n,    n = min(H, W)
 
     The DCT's even extension removes the boundary leakage that inflates `fourier` on ramps
-    (notes §1.2 pitfall a). Reference values at 64x64: linear ~0.033, x1^2 + x2^2 ~0.073,
+    (a non-periodic ramp leaks into every FFT frequency). Reference values at 64x64: linear ~0.033, x1^2 + x2^2 ~0.073,
     white noise ~0.663. Invariant to a*y + b (a != 0) and to transposition / sign flips of the
     axes (so C(sin 8pi(x1+x2)) == C(sin 8pi(x1-x2))).
 

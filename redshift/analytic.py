@@ -1,4 +1,4 @@
-"""Analytic reference functions on the 2-D grid, for metric sanity claims (notes §5, T23).
+"""Analytic reference functions on the 2-D grid, for metric sanity claims.
 
 Each function maps grid coordinates (x1 = row, x2 = column, both in [-1, 1]) to outputs; the
 white-noise reference draws iid N(0, 1) values from a seeded CPU generator.

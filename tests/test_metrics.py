@@ -1,7 +1,7 @@
-"""Unit tests for the grid metrics in `metrics/` (notes §1.2-1.5, claim T23 of notes §5).
+"""Unit tests for the grid metrics in `metrics/`.
 
 Closed forms where they exist (Chebyshev products, DCT/FFT oracles, guard behaviour), otherwise
-the reference values of notes §1 with stated tolerances. All random inputs are seeded.
+reference values computed from the closed forms, with stated tolerances. All random inputs are seeded.
 LZ76 itself is tested in tests/test_metrics_lz.py.
 """
 
@@ -27,7 +27,7 @@ SCALE_FREE = {**SPECTRAL, "fourier_quadrant": fourier_quadrant}  # exactly invar
 
 
 def coords(n: int = N, m: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Grid on [-1, 1]^2 with endpoints, x1 = row index (notes §1.1)."""
+    """Grid on [-1, 1]^2 with endpoints, x1 = row index."""
     t1 = torch.linspace(-1, 1, n, dtype=torch.float64)
     t2 = torch.linspace(-1, 1, m or n, dtype=torch.float64)
     return torch.meshgrid(t1, t2, indexing="ij")
@@ -48,7 +48,7 @@ FUNCS = {
 }
 NOISE = noise(16, N, N, seed=0)  # 16 white-noise grids; reference values are their mean
 
-# (metric, function) -> (expected, absolute tolerance); notes §1.2-1.4 [measured] at 64x64.
+# (metric, function) -> (expected, absolute tolerance)-1.4 [measured] at 64x64.
 EXPECTED = {
     ("fourier", "linear"): (0.269, 0.002),
     ("fourier", "sq"): (0.073, 0.001),
@@ -195,7 +195,7 @@ def test_sine_frequency_is_monotone(name, ks):
     assert (values.diff() > 0.02).all(), dict(zip(ks, values.tolist()))
 
 
-# -------------------------------------------------------------------- symmetry (claim T23)
+# -------------------------------------------------------------------- symmetry
 
 
 @pytest.mark.parametrize("name", list(SPECTRAL))
@@ -208,7 +208,7 @@ def test_rotation_symmetry(name):
 
 
 def test_fourier_quadrant_orientation_bias_is_reproduced():
-    # The public code keeps only the k1, k2 >= 0 quadrant (notes §1.2 pitfall b).
+    # The public code keeps only the k1, k2 >= 0 quadrant.
     diag, anti = fourier_quadrant(torch.stack([FUNCS["sin_diag"], FUNCS["sin_anti"]])).tolist()
     assert anti - diag > 0.05, (diag, anti)
 

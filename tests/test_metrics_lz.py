@@ -1,4 +1,4 @@
-"""Tests for the LZ76 phrase count (`metrics.lz76`) and its plain-Python oracle (notes §1.4)."""
+"""Tests for the LZ76 phrase count (`metrics.lz76`) and its plain-Python oracle."""
 
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ def test_leading_batch_dims_and_output_type():
 
 
 def test_random_bits_near_n_over_log2_n():
-    # iid fair bits: N_w -> L / log2(L); at L = 4096 that is 341 (notes §1.4 measures ~354).
+    # iid fair bits: N_w -> L / log2(L); at L = 4096 that is 341 (finite-length runs measure ~354).
     bits = torch.from_numpy(np.random.default_rng(RNG_SEED + 4).integers(0, 2, size=(8, 4096)))
     assert abs(float(lz76(bits).mean()) - 354) < 10
 

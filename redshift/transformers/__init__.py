@@ -1,4 +1,4 @@
-"""Random GPT-2-style transformers (paper §5; notes §2.3): spec, GPT-2 init, batched greedy decoding
+"""Random GPT-2-style transformers (paper §5): spec, GPT-2 init, batched greedy decoding
 with a KV cache, a plain one-model oracle, sequence complexity metrics, and the claims source."""
 from redshift.transformers.decode import Decoder, generate
 from redshift.transformers.parameters import TransformerParameters, sample_parameters

@@ -1,6 +1,6 @@
 """GPT-2 default initialisation of many independent random transformers, stacked as [n, ...].
 
-HF ``GPT2PreTrainedModel._init_weights`` (notes §2.3 [code] step 1): every Linear / Conv1D weight and
+HF ``GPT2PreTrainedModel._init_weights``: every Linear / Conv1D weight and
 both embeddings ~ N(0, 0.02^2); the residual projections (attn.c_proj, mlp.c_proj) ~ N(0, (0.02 /
 sqrt(2 depth))^2); all biases 0; layer norms weight 1 (here: the spec's gain) and bias 0. Biases and
 layer-norm parameters are constants at initialisation, so only the random weights are stored.

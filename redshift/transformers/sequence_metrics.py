@@ -1,4 +1,4 @@
-"""Complexity of token sequences (paper §5; notes §1.4): LZ phrase counts per token.
+"""Complexity of token sequences (paper §5): LZ phrase counts per token.
 
 ``lz76_per_token``: Kaspar-Schuster LZ76 phrases (``metrics.lz76``) / length.
 ``lz78_per_token``: the public code's ``lempel_ziv_complexity`` (Naereen's LZ78-style parse) / length,

@@ -1,4 +1,4 @@
-"""Random-transformer specifications (paper §5; notes §2.3): frozen, validated, built from YAML.
+"""Random-transformer specifications (paper §5): frozen, validated, built from YAML.
 
 ``model: gpt2`` is an untrained GPT-2-style decoder with fresh weights per sequence, prompted with
 one random token and decoded greedily for ``tokens`` new tokens; ``model: iid_tokens`` is the
