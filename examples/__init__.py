@@ -1,1 +1,3 @@
-"""Worked examples: user architectures to compare with the zoo (README "Compare a new architecture")."""
+"""Worked examples: a user architecture to compare with the zoo (``redshift compare
+examples.fourier_features:fourier_relu``), claims about it (``fourier_features_claims.yaml``), a YAML
+entry (``tanh_layernorm_gain.yaml``) and the CI recipe (``ci/``); docs/use-in-your-repository.md."""

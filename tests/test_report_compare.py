@@ -1,27 +1,26 @@
-"""Comparing a new architecture (redshift.report compare): YAML entries and factories, parameter
-re-drawing, own initialisation, one-line errors, and the comparison outputs."""
+"""Comparing a new architecture (redshift compare / python -m redshift.report compare): YAML entries and
+factories as network / module subjects measured through the zoo's Measurer, one-line errors before
+the zoo is measured, the comparison outputs, and the --fail-if gate."""
 import json
 
 import numpy as np
 import pytest
-import torch
-from torch import nn
 
 pytest.importorskip("matplotlib")
 
 from matplotlib.image import imread  # noqa: E402
 
-from redshift.networks import NetworkSpec, WeightSpec, grid_points, sample_grid  # noqa: E402
+from redshift.claims.measure import Measurer  # noqa: E402
 from redshift.report.__main__ import main  # noqa: E402
 from redshift.report.architecture import ArchitectureError, load_architecture  # noqa: E402
-from redshift.report.compare import compare_report, measure_architecture  # noqa: E402
+from redshift.report.compare import ConditionError, compare_report, measure_architecture, parse_condition  # noqa: E402
 from redshift.report.sections import heatmap_figures  # noqa: E402
 from redshift.report.sweep import Sweep, SweepSettings, run_sweep  # noqa: E402
-from redshift.seeding import derive_seed  # noqa: E402
-from redshift.metrics import METRICS  # noqa: E402
 
 SMALL = SweepSettings(samples=4, resolution=24, width=8, magnitudes=(1.0, 10.0), depths=(1, 2),
                       activations=("relu", "tanh"), metrics=("fourier", "dct", "lz"), zoo_depth=2)
+SMALL_OPTIONS = ["--samples", "4", "--resolution", "24", "--width", "8", "--magnitudes", "1,10", "--depths", "1,2",
+                 "--activations", "relu,tanh", "--metrics", "fourier,dct,lz", "--zoo-depth", "2"]
 
 USER_MODULE = '''
 import torch
@@ -40,38 +39,12 @@ def fixed_depth():
     return nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
 
 
-def three_inputs():
-    return nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 1))
-
-
 def two_outputs():
     return nn.Linear(2, 2)
 
 
-class Raises(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(2, 1)
-
-    def forward(self, x):
-        raise RuntimeError("boom in forward")
-
-
-def raises():
-    return Raises()
-
-
-class NonFinite(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(2, 1)
-
-    def forward(self, x):
-        return torch.log(self.linear(x) - 1e9)
-
-
-def non_finite():
-    return NonFinite()
+def factory_raises():
+    raise ValueError("bad hyper-parameter")
 
 
 class Exploding(nn.Module):
@@ -85,24 +58,17 @@ class Exploding(nn.Module):
 
 def exploding():
     return Exploding()
-
-
-def factory_raises():
-    raise ValueError("bad hyper-parameter")
-
-
-def not_a_module():
-    return 3
 '''
+NAME = "user_arch_report_tests"
 
 
 @pytest.fixture(scope="module")
 def user_module(tmp_path_factory):
     folder = tmp_path_factory.mktemp("user")
-    (folder / "user_arch_report_tests.py").write_text(USER_MODULE)
+    (folder / f"{NAME}.py").write_text(USER_MODULE)
     with pytest.MonkeyPatch.context() as mp:
         mp.syspath_prepend(str(folder))
-        yield "user_arch_report_tests"
+        yield NAME
 
 
 @pytest.fixture(scope="module")
@@ -112,82 +78,32 @@ def zoo(tmp_path_factory):
     return path
 
 
-def test_redrawn_weights_follow_the_scheme(user_module):
+def measure(architecture, zoo_path):
+    zoo = Sweep.read(zoo_path)
+    return measure_architecture(architecture, zoo, Measurer(zoo.settings.seed, "cpu"), show_progress=False)
+
+
+def test_factory_cells_are_module_subjects(user_module):
     arch = load_architecture(f"{user_module}:tanh_mlp", SMALL)
-    module = arch.build(2)
-    params = arch.parameters(module, 10.0, 5, seed=7)
-    bound = 10.0 * np.sqrt(6 / (8 + 8))  # Glorot x alpha for the 8 -> 8 layer
-    w = params["2.weight"]
-    assert w.shape == (5, 8, 8) and w.dtype == torch.float64
-    assert w.abs().max() <= bound and w.abs().max() > 0.8 * bound
-    assert params["0.bias"].abs().max() <= 1.0 and params["0.bias"].abs().max() > 0.5  # biases U(-1, 1)
-    again = arch.parameters(module, 10.0, 3, seed=7)
-    for name in params:  # deterministic, and the first k of n networks equal the k drawn with n = k
-        torch.testing.assert_close(again[name], params[name][:3], rtol=0, atol=0)
-
-
-def test_batched_evaluation_equals_plain_modules(user_module):
-    arch = load_architecture(f"{user_module}:tanh_mlp", SMALL)
-    module = arch.build(2)
-    params = arch.parameters(module, 3.0, 4, seed=1)
-    x = grid_points(24)
-    y = arch.evaluate(module, params, x, "t")
-    for i in range(4):
-        plain = arch.build(2)
-        plain.load_state_dict({k: v[i] for k, v in params.items()})
-        torch.testing.assert_close(y[i], plain(x).reshape(-1).detach(), rtol=1e-12, atol=1e-12)
-
-
-def test_redrawn_factory_matches_the_suites_sampler_in_distribution(user_module):
-    """A plain tanh MLP as a factory and as a NetworkSpec: the same function distribution (alpha 10, depth 3)."""
-    arch = load_architecture(f"{user_module}:tanh_mlp", SMALL)
-    spec = NetworkSpec(activation="tanh", depth=3, width=8, weights=WeightSpec("glorot_uniform", 10.0, 1.0))
-    n, resolution = 48, 32
-    ours = arch.sample(3, 10.0, n, 11, resolution, "cpu")
-    theirs = sample_grid(spec, n, 11, resolution)
-    for metric in ("fourier", "lz"):
-        a, b = METRICS[metric](ours).median(), METRICS[metric](theirs).median()
-        assert 0.85 < float(a / b) < 1.18, (metric, float(a), float(b))
-    low_alpha = METRICS["lz"](arch.sample(3, 0.5, n, 11, resolution, "cpu")).median()
-    assert float(low_alpha) < 0.7 * float(METRICS["lz"](ours).median())  # magnitude does reach the weights
-
-
-def test_own_init_reruns_the_factory_per_sample(user_module):
-    arch = load_architecture(f"{user_module}:tanh_mlp", SMALL, own_init=True)
-    state = torch.random.get_rng_state()
-    y = arch.sample(2, None, 3, 5, 24, "cpu")
-    assert torch.equal(torch.random.get_rng_state(), state)
-    torch.manual_seed(derive_seed(5, "1"))
-    expected = arch.factory(depth=2).double()(grid_points(24)).reshape(24, 24).detach()
-    torch.testing.assert_close(y[1], expected, rtol=1e-12, atol=1e-12)
-    assert not torch.equal(y[0], y[1])
-    assert arch.label(2, None) == f"{user_module}:tanh_mlp-d2-own_init"
+    subject = arch.subject(2, 10.0)
+    assert subject.source == "module" and arch.takes_depth
+    assert subject.mapping == {"factory": f"{user_module}:tanh_mlp", "kwargs": {"depth": 2}, "input_dim": 2,
+                               "weights": {"scheme": "glorot_uniform", "scale": 10.0, "bias_scale": 1.0}, "init": "redraw"}
+    assert subject.label == f"{user_module}:tanh_mlp(depth=2)-glorot_uniform(10)"
+    own = load_architecture(f"{user_module}:fixed_depth", SMALL, own_init=True)
+    assert not own.takes_depth and own.subject(None, None).label == f"{user_module}:fixed_depth-own_init"
 
 
 @pytest.mark.parametrize("factory, message", [
-    ("three_inputs", "forward on a [576, 2] input batch raised RuntimeError: "),
-    ("two_outputs", "maps a [576, 2] input batch to [576, 2]; expected [576, 1] (2 inputs, 1 output)"),
-    ("raises", "forward on a [576, 2] input batch raised RuntimeError: boom in forward"),
-    ("non_finite", "network 0 of 1 returned non-finite values at 576 of 576 grid points"),
+    ("two_outputs", "maps a [64, 2] input batch to [64, 2]; expected [64, 1] or [64]"),
     ("factory_raises", "the factory raised ValueError: bad hyper-parameter"),
-    ("not_a_module", "the factory returned int, expected a torch.nn.Module"),
     ("missing", "has no callable 'missing'"),
 ])
-def test_bad_modules_get_a_one_line_error(user_module, factory, message):
+def test_bad_factories_get_a_one_line_error(user_module, factory, message):
     with pytest.raises(ArchitectureError) as info:
-        arch = load_architecture(f"{user_module}:{factory}", SMALL)
-        arch.check(24, "cpu")
+        load_architecture(f"{user_module}:{factory}", SMALL).check(24, 4)
     text = str(info.value)
-    assert message in text and "\n" not in text and text.startswith(f"{user_module}:{factory}")
-    if "forward on" in message:
-        assert text.endswith("(the module must map [P, 2] to [P, 1])")
-
-
-def test_non_finite_after_redrawing_is_an_error(user_module):
-    arch = load_architecture(f"{user_module}:exploding", SMALL)
-    arch.check(24, "cpu")  # fine with its own small weights...
-    with pytest.raises(ArchitectureError, match=r"exploding-glorot_uniform\(10\): network \d of 4 returned non-finite"):
-        arch.sample(None, 10.0, 4, 0, 24, "cpu")  # ...not with magnitude 10
+    assert message in text and "\n" not in text and text.startswith(f"{user_module}:{factory}: ")
 
 
 @pytest.mark.parametrize("text, message", [
@@ -216,12 +132,21 @@ def test_bad_yaml_entry_names_file_and_field(tmp_path):
 def test_yaml_entry_equal_to_a_zoo_architecture_lands_on_it(zoo, tmp_path):
     path = tmp_path / "plain_tanh.yaml"
     path.write_text("activation: tanh\n")
-    comparison = measure_architecture(load_architecture(str(path), SMALL), Sweep.read(zoo), show_progress=False)
-    for m in SMALL.magnitudes:  # same labels, so the same networks and numbers as the zoo
-        assert comparison.cells.record("plain_tanh", 2, m)["metrics"] == comparison.zoo.record("tanh", 2, m)["metrics"]
+    comparison = measure(load_architecture(str(path), SMALL), zoo)
+    for m in SMALL.magnitudes:  # same canonical spec, so the same networks and numbers as the zoo
+        cell, zoo_cell = comparison.cells.record("plain_tanh", 2, m), comparison.zoo.record("tanh", 2, m)
+        assert cell["metrics"] == zoo_cell["metrics"] and cell["spec"] == zoo_cell["spec"]
     compare_report(comparison, tmp_path / "out", str(zoo))
     nearest = json.loads((tmp_path / "out" / "compare.json").read_text())["nearest"][0]
-    assert nearest == {"architecture": "tanh (depth 2)", "distance": 0.0}
+    assert nearest == {"candidate": "tanh (depth 2)", "architecture": "tanh", "distance": 0.0}
+    assert parse_condition("nearest == tanh", SMALL, False).evaluate(comparison)[0]
+    assert parse_condition("distance(tanh) <= 0", SMALL, False).evaluate(comparison)[0]
+
+
+def test_non_finite_outputs_after_redrawing_are_flagged_cells(user_module, zoo):
+    comparison = measure(load_architecture(f"{user_module}:exploding", SMALL), zoo)
+    at_10 = comparison.cells.record(f"{user_module}:exploding", None, 10.0)["metrics"]["lz"]
+    assert at_10["flagged"] >= 1  # NaN values are flagged, as the zoo's degenerate networks
 
 
 def test_compare_command_on_the_shipped_example(zoo, tmp_path, capsys):
@@ -233,6 +158,7 @@ def test_compare_command_on_the_shipped_example(zoo, tmp_path, capsys):
     document = json.loads((out / "compare.json").read_text())
     assert document["compared_depth"] == 2 and SweepSettings.from_json(document["settings"]) == Sweep.read(zoo).settings
     assert {(c["depth"], c["magnitude"]) for c in document["cells"]} == {(d, m) for d in (1, 2) for m in (1.0, 10.0)}
+    assert {c["source"] for c in document["cells"]} == {"module"}
     # its heatmap panel shows the JSON's numbers on the zoo's colour scale
     zoo_sweep = Sweep.read(zoo)
     cells = Sweep(zoo_sweep.settings, document["cells"], "", None, {})
@@ -251,19 +177,68 @@ def test_compare_command_on_the_shipped_example(zoo, tmp_path, capsys):
     assert f"| **{name}** |" in text
 
 
-def test_compare_own_init_and_fixed_depth(user_module, zoo, tmp_path, capsys):
+def test_compare_own_init_and_fixed_depth(user_module, zoo, tmp_path):
     out = tmp_path / "own"
     assert main(["compare", f"{user_module}:fixed_depth", "--own-init", "--zoo", str(zoo), "--out", str(out),
-                 "--quiet"]) == 0
+                 "--quiet", "--fail-if", "median(lz) > 0", "--fail-if", "rank(lz, 10) >= 1"]) == 0
     document = json.loads((out / "compare.json").read_text())
     assert [(c["depth"], c["magnitude"]) for c in document["cells"]] == [(None, None)]
     assert document["own_init"] and document["compared_depth"] is None
-    assert document["nearest"][0]["architecture"].startswith(("mlp-", "unbiased"))
+    assert document["nearest"][0]["candidate"].startswith(("mlp-", "unbiased"))
 
 
-def test_compare_cli_prints_one_line_errors(user_module, zoo, capsys):
-    assert main(["compare", f"{user_module}:two_outputs", "--zoo", str(zoo), "--quiet"]) == 2
+def test_fail_if_gate_passes_and_fails_with_the_numbers(user_module, zoo, tmp_path, capsys):
+    arch = f"{user_module}:tanh_mlp"
+    common = ["compare", arch, "--zoo", str(zoo), "--out", str(tmp_path / "gate"), "--quiet"]
+    assert main([*common, "--fail-if", "nearest == tanh", "--fail-if", "rank(lz, 10) <= 10",
+                 "--fail-if", "median(lz, 1) < 1000", "--fail-if", "distance(tanh) < 1"]) == 0
+    printed = capsys.readouterr().out
+    assert "fail-if holds: nearest == tanh: nearest = tanh (depth " in printed
+    assert "fail-if holds: rank(lz, 10) <= 10: rank(lz, 10) = " in printed
+    assert main([*common, "--fail-if", "median(lz, 10) < 100", "--fail-if", "rank(lz, 10) > 10",
+                 "--fail-if", "nearest != tanh"]) == 1
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines() if "fail-if" in line]
+    assert lines[0].startswith("fail-if holds: median(lz, 10) < 100: median(lz, 10) = ")
+    assert lines[1].startswith("fail-if FAILS: rank(lz, 10) > 10: rank(lz, 10) = ") and " of 10" in lines[1]
+    assert lines[2].startswith("fail-if FAILS: nearest != tanh: nearest = tanh (depth ")
+
+
+@pytest.mark.parametrize("condition, message", [
+    ("rank(lzz, 10) <= 3", "unknown metric 'lzz' (the zoo's: fourier, dct, lz)"),
+    ("rank(lz, 3) <= 3", "magnitude 3 is not in the zoo (its magnitudes: 1, 10)"),
+    ("median(lz) < 3", "median takes a metric and a weight magnitude"),
+    ("nearest == reluu", "unknown architecture 'reluu' (allowed: relu, relu+ln,"),
+    ("nearest < relu", "nearest compares with == or != and an architecture name"),
+    ("rank(lz, 10) <= 3 4", "expected an operator"),
+    ("rank(lz, 10) <= x", "expected a number after <=, got 'x'"),
+    ("__import__('os') == 1", "cannot read"),
+])
+def test_bad_conditions_are_one_line(condition, message):
+    with pytest.raises(ConditionError) as info:
+        parse_condition(condition, SMALL, own_init=False)
+    assert message in str(info.value) and str(info.value).startswith(f"--fail-if {condition!r}: ")
+
+
+def test_problems_fail_before_the_zoo_is_measured(user_module, tmp_path, capsys):
+    """A missing zoo would take a sweep: a mistyped factory or condition must fail first, in one line."""
+    missing = tmp_path / "no-zoo" / "sweep.json"
+    assert main(["compare", f"{user_module}:two_outputs", "--zoo", str(missing), "--quiet", *SMALL_OPTIONS]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and "\n" not in err and "expected [576, 1]" in err
-    with pytest.raises(SystemExit, match="measured with other settings \\(samples differ\\)"):
-        main(["compare", f"{user_module}:tanh_mlp", "--zoo", str(zoo), "--samples", "8", "--quiet"])
+    assert err.startswith("python -m redshift.report compare: error: ") and "\n" not in err and "expected [64, 1]" in err
+    assert main(["compare", f"{user_module}:tanh_mlp", "--zoo", str(missing), "--quiet", "--fail-if", "rank(lz) < 1",
+                 *SMALL_OPTIONS]) == 2
+    assert "rank takes a metric and a weight magnitude" in capsys.readouterr().err
+    assert not missing.exists()
+
+
+def test_compare_cli_option_errors_are_one_line(user_module, zoo, capsys):
+    assert main(["compare", f"{user_module}:tanh_mlp", "--zoo", str(zoo), "--samples", "8", "--quiet"]) == 2
+    assert "measured with other settings (samples differ)" in capsys.readouterr().err
+    for bad, message in ((["--magnitudes", "1,x"], "argument --magnitudes: expected a number, got 'x'"),
+                         (["--depths", "0"], "argument --depths: expected an integer >= 1, got 0"),
+                         (["--activations", "relu,swoosh"], "argument --activations: unknown value 'swoosh'"),
+                         (["--metrics", "lz,"], "argument --metrics: expected a comma list without empty items")):
+        with pytest.raises(SystemExit) as info:
+            main(["compare", f"{user_module}:tanh_mlp", *bad])
+        err = capsys.readouterr().err.strip()
+        assert info.value.code == 2 and message in err and "\n" not in err
