@@ -6,7 +6,7 @@ same code. ``redshift COMMAND --help`` lists each command's options.
 Start-up (``--help``, ``--version``) imports neither torch nor matplotlib: the commands' modules are
 bound with ``lazy_module`` and load when a command runs. Options that take lists are comma lists
 (``--magnitudes 1,10``). Every usage error, bad setting or missing optional dependency is one line
-on stderr, exit status 2; ``compare`` exits 1 when a ``--fail-if`` condition does not hold, ``build
+on stderr, exit status 2; ``compare`` exits 1 when a ``--fail-if`` condition holds, ``build
 --run-claims`` with pytest's exit status when claims fail.
 """
 import argparse
@@ -142,7 +142,7 @@ def parser(prog: str = "redshift", commands: tuple[str, ...] = COMMANDS) -> argp
     if "compare" in commands:
         cmp = sub.add_parser("compare", help="where does a new architecture sit among the zoo?",
                              description="Measure an architecture like the zoo and place it among them; with --fail-if, "
-                                         f"a CI gate (exit 1 when a condition does not hold). Needs matplotlib: "
+                                         f"a CI gate (exit 1 when a condition holds). Needs matplotlib: "
                                          f"{REPORT_EXTRA}.")
         cmp.add_argument("architecture", help="a YAML file with NetworkSpec fields, or package.module:factory")
         cmp.add_argument("--own-init", action="store_true",
@@ -152,9 +152,9 @@ def parser(prog: str = "redshift", commands: tuple[str, ...] = COMMANDS) -> argp
                               f"measured and saved there when missing)")
         cmp.add_argument("--out", type=Path, default=None, help="output folder (default reports/compare/<name>)")
         cmp.add_argument("--fail-if", action="append", default=[], metavar="CONDITION",
-                         help="a condition the architecture must meet, e.g. 'rank(lz, 10) <= 5', 'nearest == relu+ln', "
-                              "'distance(relu) < 0.3', 'median(lz, 10) < 100'; repeatable (all must hold); exit 1 "
-                              "when one does not (docs/use-in-your-repository.md)")
+                         help="a condition that means the architecture left its expected place, e.g. 'rank(lz, 10) > 5', "
+                              "'nearest != relu+ln', 'distance(relu) >= 0.3', 'median(lz, 10) >= 100'; repeatable; exit 1 "
+                              "when one holds (or cannot be evaluated) (docs/use-in-your-repository.md)")
         add_common(cmp, "only when the zoo file does not exist yet; otherwise its settings are used")
     if "merge" in commands:
         mrg = sub.add_parser("merge", help="combine results.json shards into one results.json",
@@ -264,12 +264,12 @@ def run_compare(args, command: str) -> int:
     out = args.out or Path("reports") / "compare" / (safe + ("-own_init" if args.own_init else ""))
     _, summary = compare.compare_report(comparison, out, str(args.zoo), command)
     print("\n".join(summary))
-    failed = 0
+    triggered = 0
     for condition in conditions:
-        holds, line = condition.evaluate(comparison)
+        hit, line = condition.evaluate(comparison)
         print(f"  fail-if {line}")
-        failed += not holds
-    return 1 if failed else 0
+        triggered += hit
+    return 1 if triggered else 0
 
 
 def run_merge(args, command: str) -> int:

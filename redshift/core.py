@@ -77,6 +77,9 @@ class LazyAttributes(Mapping):
     def __len__(self) -> int:
         return len(self.exports)
 
+    def __contains__(self, name: object) -> bool:  # Mapping's would import the name to look it up
+        return name in self.exports
+
     def module_getattr(self, name: str) -> Any:
         if name not in self.exports:
             raise AttributeError(f"module {self.package!r} has no attribute {name!r}")

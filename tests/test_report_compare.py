@@ -180,7 +180,7 @@ def test_compare_command_on_the_shipped_example(zoo, tmp_path, capsys):
 def test_compare_own_init_and_fixed_depth(user_module, zoo, tmp_path):
     out = tmp_path / "own"
     assert main(["compare", f"{user_module}:fixed_depth", "--own-init", "--zoo", str(zoo), "--out", str(out),
-                 "--quiet", "--fail-if", "median(lz) > 0", "--fail-if", "rank(lz, 10) >= 1"]) == 0
+                 "--quiet", "--fail-if", "median(lz) <= 0", "--fail-if", "rank(lz, 10) < 1"]) == 0
     document = json.loads((out / "compare.json").read_text())
     assert [(c["depth"], c["magnitude"]) for c in document["cells"]] == [(None, None)]
     assert document["own_init"] and document["compared_depth"] is None
@@ -190,17 +190,17 @@ def test_compare_own_init_and_fixed_depth(user_module, zoo, tmp_path):
 def test_fail_if_gate_passes_and_fails_with_the_numbers(user_module, zoo, tmp_path, capsys):
     arch = f"{user_module}:tanh_mlp"
     common = ["compare", arch, "--zoo", str(zoo), "--out", str(tmp_path / "gate"), "--quiet"]
-    assert main([*common, "--fail-if", "nearest == tanh", "--fail-if", "rank(lz, 10) <= 10",
-                 "--fail-if", "median(lz, 1) < 1000", "--fail-if", "distance(tanh) < 1"]) == 0
+    assert main([*common, "--fail-if", "nearest != tanh", "--fail-if", "rank(lz, 10) > 10",
+                 "--fail-if", "median(lz, 1) >= 1000", "--fail-if", "distance(tanh) >= 1"]) == 0
     printed = capsys.readouterr().out
-    assert "fail-if holds: nearest == tanh: nearest = tanh (depth " in printed
-    assert "fail-if holds: rank(lz, 10) <= 10: rank(lz, 10) = " in printed
-    assert main([*common, "--fail-if", "median(lz, 10) < 100", "--fail-if", "rank(lz, 10) > 10",
-                 "--fail-if", "nearest != tanh"]) == 1
+    assert "fail-if clear: nearest != tanh: nearest = tanh (depth " in printed
+    assert "fail-if clear: rank(lz, 10) > 10: rank(lz, 10) = " in printed
+    assert main([*common, "--fail-if", "median(lz, 10) >= 100", "--fail-if", "rank(lz, 10) <= 10",
+                 "--fail-if", "nearest == tanh"]) == 1
     lines = [line.strip() for line in capsys.readouterr().out.splitlines() if "fail-if" in line]
-    assert lines[0].startswith("fail-if holds: median(lz, 10) < 100: median(lz, 10) = ")
-    assert lines[1].startswith("fail-if FAILS: rank(lz, 10) > 10: rank(lz, 10) = ") and " of 10" in lines[1]
-    assert lines[2].startswith("fail-if FAILS: nearest != tanh: nearest = tanh (depth ")
+    assert lines[0].startswith("fail-if clear: median(lz, 10) >= 100: median(lz, 10) = ")
+    assert lines[1].startswith("fail-if TRIGGERED: rank(lz, 10) <= 10: rank(lz, 10) = ") and " of 10" in lines[1]
+    assert lines[2].startswith("fail-if TRIGGERED: nearest == tanh: nearest = tanh (depth ")
 
 
 @pytest.mark.parametrize("condition, message", [

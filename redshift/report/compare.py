@@ -9,7 +9,8 @@ from the canonical spec, medians with 95% bootstrap intervals, as every zoo cell
 nearest architecture: redshift.report.ranking. The comparison depth is the zoo's (``zoo_depth``)
 when the architecture takes a depth, else its own.
 
-Conditions (``--fail-if``; each must hold, parsed without eval)::
+Conditions (``--fail-if``: the run fails when one holds, or is undefined because every network of the
+cell was flagged; parsed without eval)::
 
     condition := quantity OP NUMBER | "nearest" ("==" | "!=") ARCHITECTURE
     quantity  := "rank(" METRIC "," MAGNITUDE ")"            rank among the zoo and it at that magnitude (1 = simplest)
@@ -214,10 +215,10 @@ class Condition:
         return value, f"{self.function}({where}) = {value:.4g} ({context})"
 
     def evaluate(self, comparison: Comparison) -> tuple[bool, str]:
-        """(holds, one line with the numbers)."""
+        """(triggered, one line with the numbers): triggered when the condition holds or is undefined."""
         observed, reading = self.observe(comparison)
-        holds = observed is not None and OPERATORS[self.op](observed, self.value)
-        return holds, f"{'holds' if holds else 'FAILS'}: {self.text}: {reading}"
+        triggered = observed is None or OPERATORS[self.op](observed, self.value)
+        return triggered, f"{'TRIGGERED' if triggered else 'clear'}: {self.text}: {reading}"
 
 
 def parse_condition(text: str, settings: SweepSettings, own_init: bool) -> Condition:
