@@ -29,6 +29,7 @@ scipy_stats = lazy_module("scipy.stats")
 
 MAX_FLAGGED_FRACTION = 0.25  # more near-constant / non-finite networks than this and a subject is unusable
 MIN_VALID = 5
+MIN_CONFIGURATIONS = 3  # an agreement's grid: fewer points make any rank correlation +-1 or undefined
 
 ReadSubject = Callable[[str, Any], Subject]  # (field name, subject mapping) -> Subject; raises the schema's error
 Groups = tuple[tuple[Subject, ...], ...]
@@ -67,14 +68,29 @@ def _read_sweep(raw, subject):
         if unknown:
             raise LayoutError(f"sweep.{unknown[0]}", "unknown key (allowed: field, values)")
         raise LayoutError("sweep", "needs 'field' (a setting such as weights.scale) and 'values' (a list)")
-    values = sweep["values"]
+    values, field = sweep["values"], sweep["field"]
+    if not isinstance(field, str) or not field:
+        raise LayoutError("sweep.field", f"expected the name of a setting, such as weights.scale, got {field!r}")
     if not isinstance(values, list) or len(values) < 2:
         raise LayoutError("sweep.values", f"expected a list of at least two values, got {values!r}")
     base = raw.get("subject", {})
     if not isinstance(base, Mapping):
         raise LayoutError("subject", f"expected a mapping, got {type(base).__name__} {base!r}")
-    subjects = tuple(subject(f"sweep.values[{i}]", merge(base, dotted(sweep["field"], v))) for i, v in enumerate(values))
-    return tuple((s,) for s in subjects), sweep["field"], tuple(values)
+    subjects = tuple(subject(f"sweep.values[{i}]", merge(base, dotted(field, v))) for i, v in enumerate(values))
+    _distinct(subjects, lambda i: f"sweep.values[{i}]")
+    return tuple((s,) for s in subjects), field, tuple(values)
+
+
+def _distinct(subjects, name: Callable[[int], str]) -> None:
+    """Refuse two positions holding the same configuration: a claim comparing a subject with itself
+    passes (flat, invariant) or fails (orderings) whatever is measured."""
+    first: dict = {}
+    for i, s in enumerate(subjects):
+        key = (s.source, s.spec)
+        if key in first:
+            raise LayoutError(name(i), f"the same configuration as {name(first[key])} ({s.label}): "
+                                       f"a claim must compare different settings")
+        first[key] = i
 
 
 SWEEP = Layout(("sweep",), _read_sweep, optional=("subject",))
@@ -103,8 +119,14 @@ def _read_groups(raw, subject):
     groups = raw["groups"]
     if not isinstance(groups, list) or len(groups) < 2:
         raise LayoutError("groups", "expected a list of at least two groups (simplest first)")
-    return tuple(tuple(subject(f"groups[{i}][{j}]", s) for j, s in enumerate(g if isinstance(g, list) else [g]))
-                 for i, g in enumerate(groups)), None, ()
+    for i, g in enumerate(groups):
+        if g == [] or not isinstance(g, (list, Mapping)):
+            raise LayoutError(f"groups[{i}]", f"expected a subject mapping or a non-empty list of them, got {g!r}")
+    read = tuple(tuple(subject(f"groups[{i}][{j}]", s) for j, s in enumerate(g if isinstance(g, list) else [g]))
+                 for i, g in enumerate(groups))
+    where = [f"groups[{i}][{j}]" for i, g in enumerate(read) for j in range(len(g))]
+    _distinct([s for g in read for s in g], where.__getitem__)
+    return read, None, ()
 
 
 def _read_near(raw, subject):
@@ -124,6 +146,10 @@ def _read_grid(raw, subject):
     for name, values in grid.items():
         if not isinstance(values, list) or not values:
             raise LayoutError(f"grid.{name}", f"expected a non-empty list, got {values!r}")
+        for j, v in enumerate(values):
+            if v in values[:j]:
+                raise LayoutError(f"grid.{name}[{j}]", f"{v!r} repeats grid.{name}[{values.index(v)}]: "
+                                                       f"each configuration must differ")
         axes.append([(name, v) for v in values])
     subjects = []
     for combo in itertools.product(*axes):
@@ -131,6 +157,11 @@ def _read_grid(raw, subject):
         for name, v in combo:
             overrides = merge(overrides, dotted(name, v))
         subjects.append(subject("grid", overrides))
+    if len(subjects) < MIN_CONFIGURATIONS:
+        raise LayoutError("grid", f"a rank correlation needs at least {MIN_CONFIGURATIONS} configurations, "
+                                  f"the grid has {len(subjects)}")
+    combos = list(itertools.product(*axes))
+    _distinct(subjects, lambda i: "grid{" + ", ".join(f"{n}: {v!r}" for n, v in combos[i]) + "}")
     return tuple((s,) for s in subjects), None, ()
 
 
@@ -325,6 +356,10 @@ def evaluate_agreement(claim: Claim, e: Expectation, measure: Measure, rng) -> V
     y = np.array([np.nanmedian(measure(s, second).values) for (s,) in claim.groups])
     keep = np.isfinite(x) & np.isfinite(y)
     x, y = x[keep], y[keep]
+    if len(x) < MIN_CONFIGURATIONS:
+        verdict.check(False, f"{first} vs {second}: {len(x)} of {len(keep)} configurations defined (a rank "
+                             f"correlation needs at least {MIN_CONFIGURATIONS})", configurations=int(len(x)))
+        return verdict
     for name, fn in (("spearman", scipy_stats.spearmanr), ("pearson", scipy_stats.pearsonr)):
         key = f"min_{name}"
         if key in e.thresholds:

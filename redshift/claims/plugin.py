@@ -5,7 +5,9 @@ Case files are the YAML files named on the command line, and, when pytest search
 matching the ini option ``redshift_cases`` (globs relative to the rootdir; default ``cases/*.yaml``).
 Items are named ``<claim-id>[<metric>]`` under their case file, e.g.
 ``cases/activations.yaml::sine-complex-at-high-magnitude[lz]``, so ``-k "sine and lz"`` works and
-ids stay stable across commits. A malformed case file fails collection with one line.
+ids stay stable across commits. A malformed case file (or any exception while reading or validating
+it) fails collection with one line naming the file, the claim and the field: pytest's exit status for
+collection errors (2; 1 under xdist), nothing run, no traceback unless --full-trace.
 
 Options are ``--redshift-device``, ``--redshift-seed``, ``--redshift-samples``, ``--redshift-tier`` and
 ``--redshift-report-json``: namespaced, so they cannot clash with another plugin's or a project's own
@@ -14,6 +16,7 @@ Options are ``--redshift-device``, ``--redshift-seed``, ``--redshift-samples``, 
 import fnmatch
 import json
 import os
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -102,9 +105,7 @@ class CaseFile(pytest.File):
     def collect(self):
         config = self.config
         tier = config.getoption("redshift_tier")
-        display = self.path.relative_to(config.rootpath).as_posix() \
-            if self.path.is_relative_to(config.rootpath) else str(self.path)
-        for claim in load_case_file(self.path, display, tier, config.getoption("redshift_samples")):
+        for claim in load_case_file(self.path, self._display(), tier, config.getoption("redshift_samples")):
             for expectation in claim.expectations:
                 item = ClaimItem.from_parent(self, name=f"{claim.id}[{expectation.metric}]",
                                              claim=claim, expectation=expectation)
@@ -115,9 +116,35 @@ class CaseFile(pytest.File):
                 yield item
 
     def repr_failure(self, excinfo, style=None):
+        """One line naming the file (and the claim and field, where known), for any exception: the
+        schema turns every problem into a CaseFileError; anything else is still one line, unless
+        --full-trace asks for the traceback. pytest's collect phase takes no ``style`` argument."""
         if isinstance(excinfo.value, CaseFileError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
+            return OneLine(str(excinfo.value))
+        if self.config.getoption("fulltrace", False):
+            return super().repr_failure(excinfo)
+        message = " ".join(str(excinfo.value).split())
+        return OneLine(f"{self._display()}: {type(excinfo.value).__name__}: {message} "
+                       f"(while collecting; --full-trace shows the traceback)")
+
+    def _display(self) -> str:
+        rootpath = self.config.rootpath
+        return self.path.relative_to(rootpath).as_posix() if self.path.is_relative_to(rootpath) else str(self.path)
+
+
+class OneLine:
+    """A collection error shown as one line, in the ERRORS section and (as ``reprcrash.message``) in
+    the short test summary, so that ``--tb=no`` and ``-q`` runs still show what is wrong."""
+
+    def __init__(self, line: str):
+        self.line = line
+        self.reprcrash = SimpleNamespace(message=line)
+
+    def toterminal(self, tw) -> None:
+        tw.line(self.line, red=True, bold=True)
+
+    def __str__(self) -> str:
+        return self.line
 
 
 class ClaimFailed(AssertionError):
@@ -160,11 +187,11 @@ class ClaimItem(pytest.Item):
             for expectation in premise.expectations:
                 premise_rng = np.random.default_rng(derive_seed(config.getoption("redshift_seed"), premise.uid,
                                                                 expectation.metric))
-                result = KINDS[premise.kind].evaluate(premise, expectation, measure, premise_rng)
+                result = evaluate(premise, expectation, measure, premise_rng)
                 premise_lines += [f"premise {premise.text or premise.id}[{expectation.metric}]: {line}"
                                   for line in result.lines]
                 premise_failed |= not result.passed
-        verdict = kind.evaluate(claim, self.expectation, measure, rng)
+        verdict = evaluate(claim, self.expectation, measure, rng)
         verdict.inconclusive = premise_failed
         lines = premise_lines + verdict.lines
         self.user_properties.append(("measurements", json.dumps(
@@ -186,6 +213,15 @@ class ClaimItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, 0, self.name
+
+
+def evaluate(claim, expectation, measure, rng):
+    """The claim kind's verdict; one without a single check proves nothing, so it fails."""
+    verdict = KINDS[claim.kind].evaluate(claim, expectation, measure, rng)
+    if not verdict.lines:
+        verdict.check(False, f"no check was made: kind {claim.kind!r} found nothing to compare "
+                             f"({sum(map(len, claim.groups))} subjects)")
+    return verdict
 
 
 def _measurement_record(m) -> dict:
