@@ -23,6 +23,7 @@ from pathlib import Path
 from redshift.core import FieldError, RegistryError, lazy_module, resolve_device
 
 architecture = lazy_module("redshift.report.architecture")
+claims_table = lazy_module("redshift.report.claims_table")
 compare = lazy_module("redshift.report.compare")
 index = lazy_module("redshift.report.index")
 measure = lazy_module("redshift.claims.measure")
@@ -285,7 +286,7 @@ def run_merge(args, command: str) -> int:
 RUN = {"build": run_build, "compare": run_compare, "merge": run_merge}
 #: The one-line errors of each command beyond CommandError, FieldError and RegistryError (their
 #: modules are imported only when such an error is raised).
-ERRORS = {"build": lambda: (), "compare": lambda: (architecture.ArchitectureError, compare.ConditionError),
+ERRORS = {"build": lambda: (claims_table.ResultsError,), "compare": lambda: (architecture.ArchitectureError, compare.ConditionError),
           "merge": lambda: (merge.MergeError,)}
 
 

@@ -269,19 +269,26 @@ SOURCES: Registry[Source] = Registry("redshift.sources", "source", protocol_chec
                                      first=("network", "function", "transformer", "nngp", "pitfalls", "trained", "boolean"))
 
 
-def resolve_device(option: str) -> str:
-    """``auto`` -> cuda if torch sees a GPU, else cpu; ``cuda`` without a GPU raises ValueError."""
+def resolve_device(option: str, worker: int | None = None) -> str:
+    """``auto`` -> cuda if torch sees a GPU, else cpu; ``cuda`` without a GPU raises ValueError. With a
+    ``worker`` index (pytest-xdist worker i), ``cuda`` becomes ``cuda:(i mod device_count)``, so the
+    workers spread over the GPUs (the numbers do not change: weights are drawn on the CPU)."""
     if option == "cpu":
         return option
     import torch
 
-    if option == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if option == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: torch sees no CUDA device on this machine")
-    if option not in ("cpu", "cuda") and not option.startswith("cuda:"):
+    if option not in ("auto", "cuda") and not (option.startswith("cuda:") and option[5:].isdigit()):
         raise ValueError(f"--device: unknown value {option!r} (allowed: auto, cpu, cuda, cuda:<index>)")
-    return option
+    if option == "auto":
+        option = "cuda" if torch.cuda.is_available() else "cpu"
+        if option == "cpu":
+            return option
+    if not torch.cuda.is_available():
+        raise ValueError(f"--device {option}: torch sees no CUDA device on this machine")
+    count = torch.cuda.device_count()
+    if option.startswith("cuda:") and int(option[5:]) >= count:
+        raise ValueError(f"--device {option}: torch sees {count} CUDA device(s)")
+    return f"cuda:{worker % count}" if option == "cuda" and worker is not None else option
 
 
 def _file_mode() -> int:

@@ -112,3 +112,22 @@ def test_a_verdict_without_checks_fails():
         verdict = plugin.evaluate(c, e, lambda s, m: None, np.random.default_rng(0))
     assert verdict.passed is False
     assert verdict.lines == ["FAIL  no check was made: kind 'nothing' found nothing to compare (1 subjects)"]
+
+
+def test_xdist_workers_spread_over_the_gpus(monkeypatch):
+    """Worker i of pytest-xdist runs on cuda:(i mod device_count); the single-process run keeps 'cuda'."""
+    import torch
+
+    from redshift.core import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)
+    assert [resolve_device("cuda", i) for i in range(5)] == ["cuda:0", "cuda:1", "cuda:2", "cuda:0", "cuda:1"]
+    assert resolve_device("auto", 4) == "cuda:1" and resolve_device("cuda") == "cuda"
+    assert resolve_device("cuda:2", 0) == "cuda:2"
+    with pytest.raises(ValueError, match="sees 3 CUDA"):
+        resolve_device("cuda:3")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto", 1) == "cpu"
+    with pytest.raises(ValueError, match="no CUDA device"):
+        resolve_device("cuda", 1)

@@ -68,9 +68,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if samples <= 0:
         raise pytest.UsageError(f"--redshift-samples: expected a positive integer, got {samples}")
     device = config.getoption("redshift_device")
-    if device != "auto":  # an explicit device is checked now; auto is resolved when the first subject is sampled
+    worker = getattr(config, "workerinput", {}).get("workerid")  # pytest-xdist: "gw3"
+    if device != "auto" or worker is not None:
+        # an explicit device is checked now, and an xdist worker takes its own GPU (cuda:(i mod count));
+        # otherwise auto is resolved when the first subject is sampled (asking for a GPU imports torch)
         try:
-            resolve_device(device)
+            device = resolve_device(device, int(worker[2:]) if worker else None)
         except ValueError as exc:
             raise pytest.UsageError(str(exc)) from None
     measurer = config.stash[measurer_key] = Measurer(config.getoption("redshift_seed"), device)

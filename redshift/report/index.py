@@ -7,7 +7,6 @@ returns Markdown (links relative to ``ctx.out``); ``sweep_parts`` says which cel
 depth sweep it reads (``heatmaps``: the plain MLPs at every depth, ``zoo``: every variant at the zoo
 depth), so that a build of some sections measures only what they show.
 """
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typing import Any
 
 from redshift.claims.measure import Measurer
 from redshift.core import Registry, atomic_write_text, git_commit
+from redshift.report.claims_table import read_results
 from redshift.report.sweep import SWEEP_PARTS, Sweep, SweepSettings, machine, run_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,9 +65,9 @@ class ReportContext:
 
     @cached_property
     def results(self) -> dict | None:
-        """The claims run's document at ``results_json`` (read once for every section), None if absent."""
-        path = Path(self.results_json)
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+        """The claims run's document at ``results_json`` (read and checked once for every section), None if
+        absent; a truncated or malformed file raises ResultsError (one line naming it)."""
+        return read_results(Path(self.results_json))
 
     @cached_property
     def measurer(self) -> Measurer:
