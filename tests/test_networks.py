@@ -381,3 +381,175 @@ def test_sample_grid_is_sample_functions_on_the_grid():
     flat = sample_functions(spec, 2, SEED, grid_points(8))
     assert images.shape == (2, 8, 8)
     assert torch.equal(images.reshape(2, 64), flat)
+
+
+# --- one draw per subject, stacked configurations, per-run activations ----------------------
+
+from redshift.networks import sample_grid_many, sample_parameters_many, stack_key  # noqa: E402
+from redshift.networks import parameters as parameters_module  # noqa: E402
+from redshift.networks.evaluation import INPLACE_ACTIVATIONS  # noqa: E402
+from redshift.networks.sampling import stacked_batches  # noqa: E402
+
+DRAW_SPECS = [
+    NetworkSpec(width=5, depth=2, gated=True, weights=WeightSpec(scale=3.0, bias_scale=0.5)),
+    NetworkSpec(width=64, depth=7, weights=WeightSpec(scale=0.215)),
+    NetworkSpec(width=16, depth=1, input_dim=3, weights=WeightSpec("uniform", 46.4, None)),
+    NetworkSpec(width=8, depth=3, residual="layer", weights=WeightSpec("uniform", 2.0, 0.0)),
+    NetworkSpec(width=8, depth=3, weights=WeightSpec("normal", 2.0, 0.3)),
+    NetworkSpec(width=8, depth=2, gated=True, weights=WeightSpec("fan_in_normal", 1.5, None)),
+]
+
+
+def per_network_oracle(spec: NetworkSpec, n: int, seed: int) -> list[torch.Tensor]:
+    """The documented draw order, one draw per layer and network (the pre-batching implementation)."""
+    g = torch.Generator().manual_seed(seed)
+    if spec.family == "unbiased":
+        nets = [parameters_module._draw_unbiased(spec, g) for _ in range(n)]
+    else:
+        nets = [parameters_module._draw_mlp(spec, g) for _ in range(n)]
+    out = []  # in field_order
+    for k in range(6):
+        if k >= 4:
+            out.append(torch.stack([net[k] for net in nets]))
+        else:
+            out.extend(torch.stack(layer) for layer in zip(*[net[k] for net in nets]))
+    return out
+
+
+def field_order(params: Parameters) -> list[torch.Tensor]:
+    """weights..., biases..., gate weights..., gate biases..., out weight, out bias (as the oracle)."""
+    return [*params.weights, *params.biases, *params.gate_weights, *params.gate_biases, params.out_weight,
+            params.out_bias]
+
+
+@pytest.mark.parametrize("spec", DRAW_SPECS + [NetworkSpec(family="unbiased", max_frequency=5,
+                                                            weights=WeightSpec(scale=0.5))], ids=NetworkSpec.label)
+@pytest.mark.parametrize("n", [1, 3])
+def test_one_draw_per_subject_is_the_per_layer_draw_order(spec, n):
+    """Uniform schemes draw all n networks in one torch.rand call: the same numbers, bit for bit."""
+    expected = per_network_oracle(spec, n, SEED)
+    got = field_order(sample_parameters(spec, n, SEED))
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected):
+        assert a.shape == b.shape and a.dtype == b.dtype and a.is_contiguous() and torch.equal(a, b)
+
+
+def test_sample_parameters_many_stacks_each_request_as_drawn_alone():
+    specs = [NetworkSpec(activation=a, width=16, depth=3, weights=WeightSpec(s, m, b))
+             for a, s, m, b in (("relu", "glorot_uniform", 0.1, 1.0), ("sine", "uniform", 10.0, None),
+                                ("tanh", "normal", 2.0, 0.5))]
+    requests = [(spec, n, seed) for spec, n, seed in zip(specs, (2, 1, 3), (5, 6, 7))]
+    for dtype in (torch.float64, torch.float32):
+        many = sample_parameters_many(requests, dtype)
+        alone = [sample_parameters(*request, dtype) for request in requests]
+        assert many.n == 6
+        for got, *parts in zip(tensors(many), *(tensors(p) for p in alone)):
+            assert torch.equal(got, torch.cat(parts))
+    with pytest.raises(ValueError, match="positive"):
+        sample_parameters_many([(specs[0], 0, 1)])
+
+
+def test_stack_key_ignores_activation_and_weights_only():
+    base = NetworkSpec(activation="relu", depth=4)
+    assert stack_key(base) == stack_key(base.replace(activation="sine", weights=WeightSpec("uniform", 9.0, None)))
+    for change in ({"depth": 5}, {"width": 32}, {"input_dim": 3}, {"layer_norm": True}, {"residual": "layer"},
+                   {"gated": True}, {"prefactor": 2.0}):
+        assert stack_key(base.replace(**change)) != stack_key(base), change
+    assert stack_key(base.replace(ln_gain=3.0)) == stack_key(base)  # unused without layer norm
+    unbiased = NetworkSpec(family="unbiased")
+    assert stack_key(unbiased) == stack_key(unbiased.replace(**{"weights.scale": 4.0}))
+    assert stack_key(unbiased) != stack_key(unbiased.replace(max_frequency=8))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)
+def test_inplace_activations_are_the_activations_bit_for_bit(dtype):
+    x = torch.randn(7, 128, 9, generator=torch.Generator().manual_seed(0), dtype=dtype) * 6
+    for name, inplace in INPLACE_ACTIVATIONS.items():
+        want = ACTIVATIONS[name](x)
+        whole = x.clone()
+        inplace(whole)
+        assert torch.equal(whole, want), name
+        runs = x.clone()
+        for start, stop in ((0, 1), (1, 4), (4, 7)):  # runs of networks, as forward applies them
+            inplace(runs[start:stop])
+        assert torch.equal(runs, want), name
+
+
+MIXED_SPECS = [
+    NetworkSpec(width=64, depth=3),
+    NetworkSpec(width=16, depth=2, layer_norm=True, ln_gain=2.0),
+    NetworkSpec(width=16, depth=3, residual="activation"),
+    NetworkSpec(width=16, depth=3, residual="layer", gated=True),
+    NetworkSpec(width=8, depth=2, prefactor=3.0),
+]
+
+
+@pytest.mark.parametrize("spec", MIXED_SPECS, ids=NetworkSpec.label)
+def test_per_run_activations_equal_each_configuration_alone(spec):
+    """Networks of several activations and weight scales in one forward: each run of networks gives
+    the numbers its own configuration gives alone (float64, CPU: bit for bit)."""
+    names = ["relu", "gelu", "sine", "softplus", "gaussian"]
+    requests = [(spec.replace(activation=a, **{"weights.scale": 1.0 + i}), 1 + i % 2, 100 + i) for i, a in
+                enumerate(names)]
+    params = sample_parameters_many(requests)
+    inputs = grid_points(24)
+    runs = [(s.activation, n) for s, n, _ in requests]
+    together = evaluate(spec, params, inputs, activations=runs)
+    start = 0
+    for s, n, seed in requests:
+        alone = evaluate(s, sample_parameters(s, n, seed), inputs)
+        assert torch.equal(together[start:start + n], alone), s.label()
+        start += n
+    assert torch.equal(evaluate(spec, params, inputs, activations=runs, network_block=2), together)
+    assert torch.equal(evaluate(spec, params, inputs, activations=runs, chunk_points=64, network_block=1), together)
+
+
+def test_evaluate_rejects_bad_activation_runs():
+    spec = NetworkSpec(width=8, depth=2)
+    params = sample_parameters(spec, 3, SEED)
+    with pytest.raises(ValueError, match="all 3 networks"):
+        evaluate(spec, params, grid_points(4), activations=[("relu", 2)])
+    with pytest.raises(ValueError, match="all 3 networks"):
+        evaluate(spec, params, grid_points(4), activations=[("relu6", 3)])
+    unbiased = NetworkSpec(family="unbiased", max_frequency=3)
+    with pytest.raises(ValueError, match="sine"):
+        evaluate(unbiased, sample_parameters(unbiased, 1, SEED), grid_points(4), activations=[("relu", 1)])
+
+
+GRID_REQUESTS = [
+    *((NetworkSpec(activation=a, depth=d, weights=WeightSpec(s, m, b)), n, 1000 + i)
+      for i, (a, d, (s, m, b), n) in enumerate([
+          ("relu", 1, ("glorot_uniform", 0.1, 1.0), 4), ("gelu", 3, ("glorot_uniform", 2.15, 1.0), 4),
+          ("sine", 3, ("uniform", 46.4, None), 1), ("relu", 3, ("uniform", 0.1, None), 1),
+          ("tanh", 1, ("glorot_uniform", 10.0, 1.0), 2), ("gaussian", 3, ("glorot_uniform", 100.0, 1.0), 4),
+          ("sigmoid", 3, ("glorot_uniform", 1.0, 1.0), 4), ("swish", 3, ("glorot_uniform", 1.0, 1.0), 4),
+          ("selu", 3, ("uniform", 3.0, None), 2)])),
+    (NetworkSpec(activation="tanh", depth=3, gated=True, weights=WeightSpec(scale=4.64)), 2, 7),
+    (NetworkSpec(activation="sine", depth=3, layer_norm=True), 2, 8),
+    (NetworkSpec(family="unbiased", max_frequency=12, weights=WeightSpec("uniform", 4.64)), 3, 9),
+    (NetworkSpec(family="unbiased", max_frequency=12, weights=WeightSpec("uniform", 1.0)), 1, 10),
+]
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)
+def test_sample_grid_many_is_sample_grid_of_each_request(dtype):
+    many = sample_grid_many(GRID_REQUESTS, 32, dtype=dtype)
+    for (spec, n, seed), y in zip(GRID_REQUESTS, many):
+        assert y.shape == (n, 32, 32) and y.dtype == dtype
+        assert torch.equal(y, sample_grid(spec, n, seed, 32, dtype=dtype)), spec.label()
+    small = sample_grid_many(GRID_REQUESTS, 32, dtype=dtype, max_networks=3)  # more, smaller batches
+    assert all(torch.equal(a, b) for a, b in zip(small, many))
+
+
+def test_stacked_batches_group_by_shape_then_activation():
+    batches = stacked_batches(GRID_REQUESTS, 32 * 32)
+    assert sorted(i for b in batches for i in b) == list(range(len(GRID_REQUESTS)))
+    for batch in batches:
+        assert len({stack_key(GRID_REQUESTS[i][0]) for i in batch}) == 1
+        activations = [GRID_REQUESTS[i][0].hidden_activation for i in batch]
+        assert activations == sorted(activations, key=activations.index)  # each activation one run
+    depth3 = [b for b in batches if stack_key(GRID_REQUESTS[b[0]][0]) == stack_key(NetworkSpec(depth=3))]
+    assert len(depth3) == 1 and len(depth3[0]) == 7  # every plain depth-3 request in one forward
+    limited = stacked_batches(GRID_REQUESTS, 32 * 32, max_networks=4)
+    assert all(sum(GRID_REQUESTS[i][1] for i in b) <= 4 for b in limited)
+    assert len(stacked_batches(GRID_REQUESTS, 32 * 32, max_bytes=1)) == len(GRID_REQUESTS)  # one request each

@@ -21,7 +21,9 @@ from redshift.report.gallery import GALLERY_ACTIVATIONS  # noqa: E402
 from redshift.claims.measure import Measurer  # noqa: E402
 from redshift.report.index import ReportContext, Section, build_report, sections  # noqa: E402
 from redshift.report.sections import CLAIMS, gallery_section, heatmap_figures  # noqa: E402
-from redshift.report.sweep import NOISE, Sweep, SweepSettings, cell_subject, run_sweep, zoo_architectures  # noqa: E402
+from redshift.report.sweep import (  # noqa: E402
+    NOISE, Sweep, SweepSettings, cell_subject, network_spec, run_sweep, zoo_architectures,
+)
 
 #: This package's own sections (other experiment families register theirs through entry points too).
 BUILT_IN = sections(["heatmaps", "gallery", "claims", "ranking"])
@@ -199,3 +201,78 @@ def test_gallery_section_needs_no_sweep(tmp_path):
     ctx = ReportContext(out=tmp_path, settings=TINY, show_progress=False)
     assert "gallery-relu.png" in gallery_section(ctx)
     assert "sweep" not in vars(ctx) and not (tmp_path / "sweep.json").exists()
+
+
+# --- pay only for what is asked; batched sampling --------------------------------------------
+
+class CountingMeasurer(Measurer):
+    """Records the subjects and metrics each measure_many call asks for, and each outputs_many call."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.asked, self.sampled = [], []
+
+    def measure_many(self, subjects, metrics, *args, **kwargs):
+        self.asked.append(([s.label for s in subjects], list(metrics)))
+        return super().measure_many(subjects, metrics, *args, **kwargs)
+
+    def outputs_many(self, subjects, samples, settings, seed_key=None, promote_below=None):
+        self.sampled.append(([s.label for s in subjects], samples, settings.resolution))
+        return super().outputs_many(subjects, samples, settings, seed_key, promote_below)
+
+
+def test_heatmap_only_sweep_measures_only_its_cells_and_metrics():
+    settings = SweepSettings(samples=2, resolution=24, width=8, magnitudes=(0.1, 10.0), depths=(1, 2),
+                             activations=("relu", "sine"), metrics=("fourier_quadrant",), zoo_depth=2)
+    measurer = CountingMeasurer(settings.seed, "cpu")
+    sweep = run_sweep(settings, "cpu", False, measurer, parts=("heatmaps",))
+    asked = [label for labels, metrics in measurer.asked for label in labels]
+    assert all(metrics == ["fourier_quadrant"] for _, metrics in measurer.asked)
+    expected = {cell_subject(network_spec(a, d, m, settings)).label for a in settings.activations
+                for m in settings.magnitudes for d in settings.depths} | {"fn:white_noise"}
+    assert sorted(asked) == sorted(expected)  # no zoo cell, no other activation, each once
+    assert len(sweep.records) == len(expected)
+    assert all(set(r["metrics"]) == {"fourier_quadrant"} for r in sweep.records)
+    assert len(measurer.asked) == 1  # 8 cells of 2 x 24^2 float64 fit one block: one call, batched forwards
+
+
+def test_heatmap_section_alone_draws_no_gallery_and_measures_no_zoo(tmp_path):
+    ctx = ReportContext(out=tmp_path, settings=TINY, results_json=tmp_path / "none.json", show_progress=False)
+    measurer = CountingMeasurer(TINY.seed, "cpu")
+    vars(ctx)["measurer"] = measurer  # the cached_property, preset
+    build_report(ctx, sections(["heatmaps"]))
+    assert not (tmp_path / "gallery.npz").exists() and not list(tmp_path.glob("gallery-*.png"))
+    assert all(resolution == TINY.resolution and samples == TINY.samples for _, samples, resolution in measurer.sampled)
+    document = json.loads((tmp_path / "sweep.json").read_text())
+    assert {c["architecture"] for c in document["cells"]} == set(TINY.activations) | {NOISE}
+
+
+def test_gallery_is_batched_per_depth_and_follows_the_sweep_activations(tmp_path, monkeypatch):
+    import redshift.networks.sampling as sampling
+    forwards = []
+    real = sampling.evaluate
+    monkeypatch.setattr(sampling, "evaluate", lambda *a, **k: forwards.append(a[1].n) or real(*a, **k))
+    settings = SweepSettings(samples=4, resolution=24, width=8, magnitudes=(0.1, 1.0, 10.0), depths=(1, 3),
+                             activations=("tanh", "gelu"), zoo_depth=3)
+    ctx = ReportContext(out=tmp_path, settings=settings, show_progress=False)
+    gallery_section(ctx)
+    assert sorted(np.load(tmp_path / "gallery.npz").files) == ["tanh"]  # GALLERY_ACTIVATIONS within the sweep's
+    assert forwards == [3, 3]  # network 0 of each cell: one forward per depth
+    only_gelu = SweepSettings(samples=4, resolution=24, width=8, magnitudes=(1.0,), depths=(1,), activations=("gelu",))
+    gallery_section(ReportContext(out=tmp_path / "g", settings=only_gelu, show_progress=False))
+    assert np.load(tmp_path / "g" / "gallery.npz").files == ["gelu"]
+
+
+def test_sweep_dtype_is_stored_and_old_files_read_as_float64(tmp_path):
+    settings = SweepSettings(samples=2, resolution=24, width=4, magnitudes=(2.0,), depths=(1,), activations=("relu",),
+                             metrics=("dct",), zoo_depth=1)
+    assert settings.dtype == "auto" and "float32 or float64 per metric" in settings.describe()
+    sweep = run_sweep(settings, show_progress=False, parts=("heatmaps",))
+    sweep.write(tmp_path / "sweep.json")
+    assert Sweep.read(tmp_path / "sweep.json").settings == settings
+    document = json.loads((tmp_path / "sweep.json").read_text())
+    del document["settings"]["dtype"]
+    (tmp_path / "old.json").write_text(json.dumps(document))
+    assert Sweep.read(tmp_path / "old.json").settings.dtype == "float64"
+    with pytest.raises(ValueError, match="unknown sweep dtype"):
+        SweepSettings(dtype="float16")

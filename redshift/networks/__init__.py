@@ -6,8 +6,9 @@ from redshift.core import LazyAttributes
 
 EXPORTS = LazyAttributes(__name__, {
     "ACTIVATIONS": "activations", "NetworkSpec": "spec", "WeightSpec": "spec", "Parameters": "parameters",
-    "sample_parameters": "parameters", "evaluate": "evaluation", "forward": "evaluation", "grid_points": "grid",
-    "reference_module": "reference", "sample_functions": "sampling", "sample_grid": "sampling",
+    "sample_parameters": "parameters", "sample_parameters_many": "parameters", "evaluate": "evaluation",
+    "forward": "evaluation", "stack_key": "spec", "grid_points": "grid", "reference_module": "reference",
+    "sample_functions": "sampling", "sample_grid": "sampling", "sample_grid_many": "sampling",
 })
 __all__ = list(EXPORTS)
 __getattr__ = EXPORTS.module_getattr

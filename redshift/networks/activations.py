@@ -1,4 +1,4 @@
-"""Activation functions by name (notes §2.1): functional forms, and the same as torch.nn modules."""
+"""Activation functions by name (the activations of Teney et al. 2024, §3): functional forms, and the same as torch.nn modules."""
 import functools
 from typing import Callable
 

@@ -1,4 +1,4 @@
-"""The regular input grid X_grid in [low, high]^dim (notes §1.1)."""
+"""The regular input grid X_grid in [low, high]^dim (Teney et al. 2024, §3: networks evaluated on a 2-D grid)."""
 import torch
 from torch import Tensor
 

@@ -1,4 +1,4 @@
-"""Random parameters of n networks, drawn from one seeded CPU generator and stacked (notes §2.1; §4 item 3).
+"""Random parameters of n networks, drawn from one seeded CPU generator and stacked (Teney et al. 2024, §3).
 
 Draw order (fixed: changing it changes every seeded network). Networks are drawn one after another,
 so the first k of n networks equal the k networks drawn with n = k. Within an "mlp" network, for
@@ -88,6 +88,49 @@ def _draw_mlp(spec: NetworkSpec, generator: torch.Generator) -> tuple:
     return weights, biases, gate_weights, gate_biases, *_linear(spec.weights, spec.width, 1, generator)
 
 
+BIAS_FIELDS = ("biases", "gate_biases", "out_bias")
+
+
+def _mlp_layout(spec: NetworkSpec) -> list[tuple[str, tuple[int, ...], float]]:
+    """The uniform draws of one "mlp" network in draw order: (field, shape, factor), where the
+    parameter is ``factor * (scheme bound * U(-1, 1))`` (weights) or ``factor * U(-1, 1)`` (biases);
+    fields are those of Parameters, one entry per layer."""
+    w = spec.weights
+    bias_scale = w.scale if w.bias_scale is None else w.bias_scale
+    layout = []
+    fan_in = spec.input_dim
+    for _ in range(spec.depth):
+        for field in (("weights", "biases"), ("gate_weights", "gate_biases"))[: 1 + spec.gated]:
+            layout.append((field[0], (fan_in, spec.width), scheme_scale(w.scheme, fan_in, spec.width)))
+            layout.append((field[1], (spec.width,), bias_scale))
+        fan_in = spec.width
+    layout.append(("out_weight", (spec.width, 1), scheme_scale(w.scheme, spec.width, 1)))
+    layout.append(("out_bias", (1,), bias_scale))
+    return layout
+
+
+def _draw_mlp_uniform(spec: NetworkSpec, n: int, generator: torch.Generator) -> dict[str, list[Tensor]]:
+    """All n networks of a uniform scheme from one torch.rand call: the same numbers, bit for bit, as
+    the per-layer draws of ``_draw_mlp`` (torch draws CPU float64 uniforms one 53-bit number after
+    another, so one draw of a + b values is a draw of a then b: tests/test_networks.py checks it
+    against the per-layer oracle), the same arithmetic per element, about 20x fewer calls."""
+    layout = _mlp_layout(spec)
+    sizes = [math.prod(shape) for _, shape, _ in layout]
+    units = 2 * torch.rand((n, sum(sizes)), generator=generator, dtype=torch.float64) - 1
+    scale = spec.weights.scale
+    out: dict[str, list[Tensor]] = {f.name: [] for f in fields(Parameters)}
+    start = 0
+    for (name, shape, factor), size in zip(layout, sizes):
+        unit = units[:, start:start + size].reshape(n, *shape)
+        start += size
+        if name in BIAS_FIELDS:
+            value = factor * unit
+        else:
+            value = scale * (factor * unit)
+        out[name].append(value.contiguous())
+    return out
+
+
 def _draw_unbiased(spec: NetworkSpec, generator: torch.Generator) -> tuple:
     """One sine layer with fixed input weights pi k (k in half_plane_frequencies), biases phi_k ~
     U(0, 2 pi) and output weights a_k ~ U(-scale, scale); zero output bias."""
@@ -97,20 +140,72 @@ def _draw_unbiased(spec: NetworkSpec, generator: torch.Generator) -> tuple:
     return [math.pi * k.T], [phases], [], [], amplitudes[:, None], torch.zeros(1, dtype=torch.float64)
 
 
-def sample_parameters(spec: NetworkSpec, n: int, seed: int, dtype: torch.dtype = torch.float64) -> Parameters:
-    """n independent networks from torch.Generator().manual_seed(seed), on CPU (draw order: module doc)."""
+def _draw_unbiased_batch(spec: NetworkSpec, n: int, generator: torch.Generator) -> dict[str, list[Tensor]]:
+    """n unbiased networks from one torch.rand call (amplitudes then phases, network by network, as
+    ``_draw_unbiased``; the same numbers bit for bit)."""
+    k = half_plane_frequencies(spec.max_frequency)
+    units = torch.rand((n, 2 * len(k)), generator=generator, dtype=torch.float64)
+    amplitudes = spec.weights.scale * (2 * units[:, :len(k)] - 1)
+    phases = 2 * math.pi * units[:, len(k):]
+    return {"weights": [(math.pi * k.T).expand(n, *k.T.shape).contiguous()], "biases": [phases.contiguous()],
+            "gate_weights": [], "gate_biases": [], "out_weight": [amplitudes[:, :, None].contiguous()],
+            "out_bias": [torch.zeros(n, 1, dtype=torch.float64)]}
+
+
+def _draw_stacked(spec: NetworkSpec, n: int, seed: int) -> dict[str, list[Tensor]]:
+    """n networks from torch.Generator().manual_seed(seed), float64 on CPU, as {Parameters field: per
+    layer [n, ...]} (one entry for out_weight and out_bias)."""
+    generator = torch.Generator().manual_seed(seed)
+    if spec.family == "unbiased":
+        return _draw_unbiased_batch(spec, n, generator)
+    if spec.weights.scheme in UNIFORM_SCHEMES:
+        return _draw_mlp_uniform(spec, n, generator)
+    # Normal schemes draw layer by layer: torch.randn fills blocks of 16 values at once, so its
+    # numbers depend on how the draws are split.
+    networks = [_draw_mlp(spec, generator) for _ in range(n)]
+    names = [f.name for f in fields(Parameters)]
+    out = {}
+    for name, per_network in zip(names, zip(*networks)):
+        if name.startswith("out_"):
+            out[name] = [torch.stack(per_network)]
+        else:
+            out[name] = [torch.stack(layer) for layer in zip(*per_network)]
+    return out
+
+
+def _check_n(n) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
-    generator = torch.Generator().manual_seed(seed)
-    draw = _draw_unbiased if spec.family == "unbiased" else _draw_mlp
-    networks = [draw(spec, generator) for _ in range(n)]
-    weights, biases, gate_weights, gate_biases, out_weight, out_bias = zip(*networks)
 
-    def stack_layers(per_network) -> tuple[Tensor, ...]:
-        return tuple(torch.stack(layer).to(dtype) for layer in zip(*per_network))
 
-    return Parameters(
-        weights=stack_layers(weights), biases=stack_layers(biases),
-        gate_weights=stack_layers(gate_weights), gate_biases=stack_layers(gate_biases),
-        out_weight=torch.stack(out_weight).to(dtype), out_bias=torch.stack(out_bias).to(dtype),
-    )
+def _assemble(draws: list[dict[str, list[Tensor]]], dtype: torch.dtype) -> Parameters:
+    def join(parts: list[Tensor]) -> Tensor:
+        return (parts[0] if len(parts) == 1 else torch.cat(parts)).to(dtype)
+
+    values = {}
+    for f in fields(Parameters):
+        layers = [d[f.name] for d in draws]
+        if f.name.startswith("out_"):
+            values[f.name] = join([layer[0] for layer in layers])
+        else:
+            values[f.name] = tuple(join(list(parts)) for parts in zip(*layers))
+    return Parameters(**values)
+
+
+def sample_parameters(spec: NetworkSpec, n: int, seed: int, dtype: torch.dtype = torch.float64) -> Parameters:
+    """n independent networks from torch.Generator().manual_seed(seed), on CPU (draw order: module doc)."""
+    _check_n(n)
+    return _assemble([_draw_stacked(spec, n, seed)], dtype)
+
+
+def sample_parameters_many(requests, dtype: torch.dtype = torch.float64) -> Parameters:
+    """The networks of several (spec, n, seed) requests stacked along the network dimension, in
+    request order: request i's networks are exactly ``sample_parameters(spec_i, n_i, seed_i)`` (each
+    from its own generator), so one batched forward can evaluate them all. The specs must have the
+    same shapes (``redshift.networks.spec.stack_key``); their weight scales may differ."""
+    requests = list(requests)
+    if not requests:
+        raise ValueError("no requests")
+    for _, n, _ in requests:
+        _check_n(n)
+    return _assemble([_draw_stacked(spec, n, seed) for spec, n, seed in requests], dtype)

@@ -130,3 +130,14 @@ class NetworkSpec(Spec):
             if w.bias_scale != 1.0:
                 parts.append("b(tied)" if w.bias_scale is None else f"b({number_text(w.bias_scale)})")
         return "-".join(parts)
+
+
+def stack_key(spec: NetworkSpec) -> tuple:
+    """Specs with equal keys have parameters of the same shapes and the same forward but for the
+    activation: their networks can be stacked and evaluated in one batched forward (per-run
+    activations, redshift.networks.evaluation). The weight distribution is not part of the key (it
+    only shapes the draws)."""
+    if spec.family == "unbiased":
+        return ("unbiased", spec.max_frequency)
+    return ("mlp", spec.input_dim, spec.width, spec.depth, spec.layer_norm, spec.ln_gain if spec.layer_norm else 1.0,
+            spec.residual, spec.gated, spec.prefactor)

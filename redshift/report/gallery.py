@@ -2,7 +2,9 @@
 
 The network shown in a cell is network 0 of that cell's sweep sample (the same seed, from its spec;
 the sampler draws networks one after another, so the first of n equals the single one drawn with
-n = 1), evaluated on a finer grid for display.
+n = 1), evaluated on a finer grid for display. The gallery shows the sweep's activations (those of
+GALLERY_ACTIVATIONS it has, else all), and its cells are sampled together: the cells of one depth
+(every activation and magnitude) in one batched forward (Measurer.outputs_many).
 """
 from pathlib import Path
 
@@ -29,13 +31,18 @@ def gallery_images(settings: SweepSettings, measurer: Measurer, activations=GALL
     cells = [(a, m, d) for a in activations for m in settings.magnitudes for d in settings.depths]
     images = {a: np.empty((len(settings.magnitudes), len(settings.depths), resolution, resolution))
               for a in activations}
+    subjects = [cell_subject(network_spec(a, d, m, settings)) for a, m, d in cells]
+    output_settings = Settings(resolution, "float64", measurer.device)
+    by_depth: dict[int, list[int]] = {}
+    for i, (_, _, depth) in enumerate(cells):
+        by_depth.setdefault(depth, []).append(i)
     with Progress(len(cells), "gallery", enabled=show_progress) as bar:
-        for activation, magnitude, depth in cells:
-            subject = cell_subject(network_spec(activation, depth, magnitude, settings))
-            y = measurer.outputs(subject, 1, Settings(resolution, "float64", measurer.device))
-            i, j = settings.magnitudes.index(magnitude), settings.depths.index(depth)
-            images[activation][i, j] = y[0].cpu().numpy()
-            bar.advance(subject.label)
+        for indices in by_depth.values():  # one batched forward per depth; outputs of one depth held at once
+            outputs = measurer.outputs_many([subjects[i] for i in indices], 1, output_settings)
+            for i, y in zip(indices, outputs):
+                activation, magnitude, depth = cells[i]
+                images[activation][settings.magnitudes.index(magnitude), settings.depths.index(depth)] = y[0].cpu().numpy()
+                bar.advance(subjects[i].label)
     return images
 
 
