@@ -1,6 +1,6 @@
 """The ``redshift`` command (also ``python -m redshift``): ``build`` regenerates the report folder,
 ``compare ARCH`` shows where a new architecture sits among the zoo (``--fail-if`` makes it a CI
-gate), ``merge`` combines results.json shards. ``python -m redshift.report build|compare`` runs the
+gate), ``merge`` combines results.json shards (or ``build --shard`` sweep shards). ``python -m redshift.report build|compare`` runs the
 same code. ``redshift COMMAND --help`` lists each command's options.
 
 Start-up (``--help``, ``--version``) imports neither torch nor matplotlib: the commands' modules are
@@ -96,6 +96,18 @@ def comma_list(item: Callable[[str], object], choices: Callable[[], tuple] | Non
     return parse
 
 
+def shard(text: str) -> tuple[int, int]:
+    """An argparse type: ``i/N`` with 1 <= i <= N."""
+    index, _, count = text.partition("/")
+    try:
+        value = (int(index), int(count))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected i/N (e.g. 2/4), got {text!r}") from None
+    if not 1 <= value[0] <= value[1]:
+        raise argparse.ArgumentTypeError(f"expected i/N with 1 <= i <= N, got {text!r}")
+    return value
+
+
 def bias_scale(text: str) -> float | None:
     """``tied`` (None: biases scale with the magnitude) or a number >= 0."""
     return None if text == "tied" else real(positive=False)(text)
@@ -139,6 +151,13 @@ def parser(prog: str = "redshift", commands: tuple[str, ...] = COMMANDS) -> argp
                                 "pytest's when claims fail")
         build.add_argument("--sections", type=comma_list(str), default=None,
                            help="comma list of report sections to build (default: every registered one)")
+        build.add_argument("--shard", type=shard, default=None, metavar="I/N",
+                           help="measure only shard I of N of the sections' sweep (every N-th cell) into "
+                                "OUT/sweep-shard-I-of-N.json and build no report; `redshift merge` the N files, then "
+                                "build --sweep MERGED")
+        build.add_argument("--sweep", type=Path, default=None, metavar="SWEEP_JSON",
+                           help="build from this sweep.json (e.g. merged shards) instead of measuring; its settings "
+                                "are used")
         add_common(build, "what the report measures")
     if "compare" in commands:
         cmp = sub.add_parser("compare", help="where does a new architecture sit among the zoo?",
@@ -158,11 +177,12 @@ def parser(prog: str = "redshift", commands: tuple[str, ...] = COMMANDS) -> argp
                               "when one holds (or cannot be evaluated) (docs/use-in-your-repository.md)")
         add_common(cmp, "only when the zoo file does not exist yet; otherwise its settings are used")
     if "merge" in commands:
-        mrg = sub.add_parser("merge", help="combine results.json shards into one results.json",
+        mrg = sub.add_parser("merge", help="combine results.json (or sweep.json) shards into one",
                              description="Combine results.json files of sharded runs (pytest-split groups, machines) "
-                                         "into one, equal record for record to the unsharded run's.")
-        mrg.add_argument("shards", nargs="+", type=Path, metavar="RESULTS_JSON")
-        mrg.add_argument("-o", "--output", type=Path, required=True, help="the merged results.json")
+                                         "into one, equal record for record to the unsharded run's; or the sweep.json "
+                                         "shards of `build --shard I/N` into the serial sweep.json.")
+        mrg.add_argument("shards", nargs="+", type=Path, metavar="JSON")
+        mrg.add_argument("-o", "--output", type=Path, required=True, help="the merged results.json or sweep.json")
         mrg.add_argument("--allow-mixed-commits", action="store_true",
                          help="merge shards of different commits (the merged commit is null; commits lists each)")
     return p
@@ -215,12 +235,18 @@ def run_claims(results_json: Path) -> int:
 
 def run_build(args, command: str) -> int:
     start = time.perf_counter()
-    require_report_extra("build")
-    settings = sweep_settings(given_settings(args))
+    given = given_settings(args)
+    if args.shard is None:  # a shard only measures: no figures
+        require_report_extra("build")
     try:
         chosen = index.sections(list(args.sections) if args.sections else None)
     except RegistryError as exc:
         raise CommandError(f"--sections: {exc}") from None
+    parts = frozenset().union(*(s.sweep_parts for s in chosen))
+    if args.shard is not None:
+        return run_sweep_shard(args, sweep_settings(given), parts)
+    measured = read_sweep(args.sweep, given, parts) if args.sweep is not None else None
+    settings = measured.settings if measured is not None else sweep_settings(given)
     status = 0
     if args.run_claims:
         status = run_claims(args.results_json)
@@ -228,9 +254,48 @@ def run_build(args, command: str) -> int:
             raise CommandError(f"--run-claims: pytest exited with status {status}; no report built")
     ctx = index.ReportContext(out=args.out, settings=settings, device=device(args.device),
                               results_json=args.results_json, show_progress=not args.quiet)
+    if measured is not None:
+        vars(ctx)["sweep"] = measured  # the cached_property, preset: nothing is measured again
+        args.out.mkdir(parents=True, exist_ok=True)
+        measured.write(args.out / index.SWEEP_JSON)
     report = index.build_report(ctx, chosen, command=command)
     print(f"report: {report} ({time.perf_counter() - start:.0f} s)")
     return status
+
+
+def run_sweep_shard(args, settings, parts: frozenset[str]) -> int:
+    """``build --shard I/N``: shard I of N of the sweep the sections read, written to OUT/sweep-shard-I-of-N.json."""
+    if args.run_claims or args.sweep is not None:
+        raise CommandError("--shard measures a sweep shard only: it takes neither --run-claims nor --sweep")
+    if not parts:
+        raise CommandError("--shard: the chosen sections read no sweep")
+    index_, count = args.shard
+    result = sweep.run_sweep(settings, device(args.device), not args.quiet, parts=parts, shard=args.shard)
+    path = args.out / f"sweep-shard-{index_}-of-{count}.json"
+    args.out.mkdir(parents=True, exist_ok=True)
+    result.write(path)
+    print(f"report: sweep shard {index_}/{count}: {len(result.records)} cells -> {path}")
+    return 0
+
+
+def read_sweep(path: Path, given: dict, parts: frozenset[str]):
+    """The unsharded sweep at ``path`` for ``build --sweep``: holding the parts the sections read, and
+    measured with the sweep options given (if any)."""
+    try:
+        measured = sweep.Sweep.read(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CommandError(f"--sweep {path}: cannot read a sweep.json ({type(exc).__name__}: {exc})") from None
+    if measured.shard is not None:
+        raise CommandError(f"--sweep {path}: shard {measured.shard[0]}/{measured.shard[1]} only; "
+                           "`redshift merge` the shards first")
+    missing = sorted(parts - set(measured.parts))
+    if missing:
+        raise CommandError(f"--sweep {path}: has no {', '.join(missing)} cells (measured parts: "
+                           f"{', '.join(measured.parts)})")
+    differing = [k for k, v in given.items() if getattr(measured.settings, k) != v]
+    if differing:
+        raise CommandError(f"--sweep {path} was measured with other settings ({', '.join(differing)} differ)")
+    return measured
 
 
 def read_zoo(path: Path, given: dict):
@@ -275,6 +340,9 @@ def run_compare(args, command: str) -> int:
 
 def run_merge(args, command: str) -> int:
     document = merge.merge_files(args.shards, args.output, args.allow_mixed_commits)
+    if "cells" in document:
+        print(f"merge: {len(args.shards)} sweep shards -> {args.output}: {len(document['cells'])} cells")
+        return 0
     counts: dict[str, int] = {}
     for claim in document["claims"]:
         counts[claim.get("status")] = counts.get(claim.get("status"), 0) + 1

@@ -1,5 +1,6 @@
 """``redshift merge``: combine results.json shards (pytest-split groups, several machines) into one
-results.json equal, record for record, to the unsharded run's (redshift/claims/results.py writes each).
+results.json equal, record for record, to the unsharded run's (redshift/claims/results.py writes each),
+or the sweep.json shards of ``redshift build --shard i/N`` into the serial sweep.json (``merge_sweeps``).
 
 - measurements are keyed by their ``key`` (the digest of what was sampled, and the metric): the same
   record from several shards is one record; one key with different numbers is an error;
@@ -14,7 +15,9 @@ Records are sorted as the plugin sorts them. Every problem is a one-line ``Merge
 import json
 from pathlib import Path
 
-from redshift.core import atomic_write_text
+from redshift.core import atomic_write_text, lazy_module
+
+sweep = lazy_module("redshift.report.sweep")
 
 SETTINGS = ("seed", "tier", "default_samples", "device")
 
@@ -23,14 +26,19 @@ class MergeError(ValueError):
     """Shards that cannot be merged, or a file that is no results.json; one line naming the files."""
 
 
-def read_shard(path: Path) -> dict:
-    """A results.json document, checked for the parts merging needs."""
+def read_document(path: Path) -> dict:
+    """The JSON mapping at ``path`` (a results.json or a sweep.json)."""
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise MergeError(f"{path}: cannot read a results.json ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
+        raise MergeError(f"{path}: cannot read a JSON document ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
     if not isinstance(document, dict):
-        raise MergeError(f"{path}: expected a results.json mapping, got {type(document).__name__}")
+        raise MergeError(f"{path}: expected a results.json or sweep.json mapping, got {type(document).__name__}")
+    return document
+
+
+def checked_results(path, document: dict) -> dict:
+    """``document`` (read from ``path``) if it is a results.json with the parts merging needs."""
     for name, kind in (("settings", dict), ("measurements", list), ("claims", list)):
         if not isinstance(document.get(name), kind):
             raise MergeError(f"{path}: not a results.json of the claims plugin (no {name!r} {kind.__name__})")
@@ -106,8 +114,64 @@ def merge_documents(shards: list[tuple[str, dict]], allow_mixed_commits: bool = 
     }
 
 
+def is_sweep(document: dict) -> bool:
+    """A sweep.json of the report (``cells``), not a claims results.json."""
+    return "cells" in document and "measurements" not in document
+
+
+def merge_sweeps(shards: list[tuple[str, dict]], allow_mixed_commits: bool = False) -> dict:
+    """One sweep.json document from the N shard documents of one sweep (``build --shard i/N``): the same
+    settings, parts and N; every index 1..N exactly once; the records in the serial sweep's order."""
+    if not shards:
+        raise MergeError("nothing to merge: name at least one sweep.json")
+    parsed = []
+    for path, document in shards:
+        try:
+            parsed.append((path, sweep.Sweep.from_json(document)))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MergeError(f"{path}: not a sweep.json of redshift build ({type(exc).__name__}: {exc})") from None
+    unsharded = [path for path, s in parsed if s.shard is None]
+    if unsharded:
+        raise MergeError(f"{unsharded[0]}: not a shard (written without --shard)")
+    settings = agreed(parsed, lambda s: s.settings, "sweep settings")
+    parts = agreed(parsed, lambda s: s.parts, "sweep parts (the sections' --sections)")
+    count = agreed(parsed, lambda s: s.shard[1], "shard count N")
+    indices = sorted(s.shard[0] for _, s in parsed)
+    if indices != list(range(1, count + 1)):
+        missing = sorted(set(range(1, count + 1)) - set(indices))
+        repeated = sorted({i for i in indices if indices.count(i) > 1})
+        raise MergeError(f"shards of {count}: " + (f"missing {', '.join(f'{i}/{count}' for i in missing)}" if missing
+                                                   else f"{', '.join(f'{i}/{count}' for i in repeated)} given twice"))
+    if not allow_mixed_commits:
+        agreed(parsed, lambda s: s.commit, "commit (pass --allow-mixed-commits to merge runs of different commits)")
+    by_cell = {(r["architecture"], r["depth"], r["magnitude"]): r for _, s in parsed for r in s.records}
+    order = [tuple(cell) for cell in sweep.sweep_cells(settings, parts)]
+    if set(by_cell) != set(order):
+        raise MergeError(f"the shards' cells are not those of the sweep's settings: {len(by_cell)} vs {len(order)}")
+    machines = [s.machine for _, s in parsed]
+    distinct = [m for i, m in enumerate(machines) if m not in machines[:i]]
+    commits = {s.commit for _, s in parsed}
+    merged = sweep.Sweep(settings, [by_cell[c] for c in order], max(s.created for _, s in parsed),
+                         commits.pop() if len(commits) == 1 else None, distinct[0] if len(distinct) == 1 else None,
+                         parts, None)
+    document = merged.to_json()
+    if len(distinct) > 1:
+        document["machines"] = distinct
+    document["merged_from"] = [{"path": path, "shard": f"{s.shard[0]}/{s.shard[1]}", "cells": len(s.records),
+                                "commit": s.commit} for path, s in parsed]
+    return document
+
+
 def merge_files(paths: list[Path], out: Path, allow_mixed_commits: bool = False) -> dict:
-    """Merge the results.json files ``paths`` into ``out`` (written atomically); returns the document."""
-    document = merge_documents([(str(p), read_shard(p)) for p in paths], allow_mixed_commits)
+    """Merge the results.json files ``paths`` (or the sweep.json shards) into ``out`` (written
+    atomically); returns the document."""
+    documents = [(str(p), read_document(p)) for p in paths]
+    kinds = {is_sweep(d) for _, d in documents}
+    if kinds == {True}:
+        document = merge_sweeps(documents, allow_mixed_commits)
+    elif len(kinds) > 1:
+        raise MergeError(f"cannot merge sweep.json and results.json files together ({', '.join(map(str, paths))})")
+    else:
+        document = merge_documents([(p, checked_results(p, d)) for p, d in documents], allow_mixed_commits)
     atomic_write_text(out, json.dumps(document, indent=1, allow_nan=False) + "\n")
     return document

@@ -114,10 +114,10 @@ def test_the_command_reports_bad_files_in_one_line(tmp_path, capsys):
     good = tmp_path / "good.json"
     good.write_text(json.dumps(shard("good.json", [M1], [C1])[1]))
     (tmp_path / "bad.json").write_text("{not json")
-    (tmp_path / "other.json").write_text(json.dumps({"cells": []}))
-    for name, message in (("bad.json", "bad.json: cannot read a results.json (JSONDecodeError: "),
+    (tmp_path / "other.json").write_text(json.dumps({"rows": []}))
+    for name, message in (("bad.json", "bad.json: cannot read a JSON document (JSONDecodeError: "),
                           ("other.json", "other.json: not a results.json of the claims plugin (no 'settings' dict)"),
-                          ("missing.json", "missing.json: cannot read a results.json (FileNotFoundError: ")):
+                          ("missing.json", "missing.json: cannot read a JSON document (FileNotFoundError: ")):
         assert cli.main(["merge", str(good), str(tmp_path / name), "-o", str(tmp_path / "out.json")]) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("redshift merge: error: ") and message in err and "\n" not in err

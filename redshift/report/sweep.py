@@ -14,6 +14,11 @@ Two families of configurations share one sweep:
   nearest-architecture search read these).
 Magnitude is the weight scale of ``scheme`` (``glorot_uniform``: alpha in W ~ U(+-alpha
 sqrt(6 / (fan_in + fan_out)))), biases U(+-bias_scale) (None: tied to the magnitude).
+
+Shards (``run_sweep(shard=(i, N))``, ``redshift build --shard i/N``): shard i of N measures every
+N-th cell of the full cell list (cells i-1, i-1+N, ...); a cell's numbers depend only on its spec
+and the seed, so ``redshift merge`` of the N shard files (redshift.merge.merge_sweeps) gives the
+serial sweep's records (tests/test_sweep_shards.py).
 """
 import dataclasses
 import json
@@ -25,11 +30,11 @@ from typing import Iterable
 
 import numpy as np
 
-from redshift.claims.measure import Measurer
+from redshift.claims.measure import AUTO, Measurer
 from redshift.claims.model import Measurement, Subject
 from redshift.core import SOURCES, atomic_write_text, git_commit, lazy_module
 from redshift.metrics import METRICS
-from redshift.networks.spec import NetworkSpec, WeightSpec
+from redshift.networks.spec import NetworkSpec, WeightSpec, stack_key
 from redshift.report.progress import Progress
 from redshift.seeding import MASTER_SEED
 from redshift.sources import FunctionSpec
@@ -51,6 +56,11 @@ ZOO_DEPTH = 6
 SWEEP_PARTS = frozenset({"heatmaps", "zoo"})
 #: Magnitudes at which the zoo is ranked (alpha = 1: the default initialisation; 10: the large-weight regime).
 RANK_MAGNITUDES = (1.0, 10.0)
+#: Precisions of the sweep: ``auto`` = each metric at the Measurer's choice (redshift.claims.measure.PRECISION).
+SWEEP_DTYPES = (AUTO, "float64", "float32")
+#: Outputs measure_cells holds at once (the subjects of one measure_many call): cells stacked into
+#: one batched forward come from one such block.
+BLOCK_BYTES = 256 * 2**20
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,7 @@ class SweepSettings:
     activations: tuple[str, ...] = ACTIVATIONS
     metrics: tuple[str, ...] = tuple(METRICS)
     zoo_depth: int = ZOO_DEPTH
+    dtype: str = AUTO
 
     def __post_init__(self):
         for name in ("magnitudes", "depths", "activations", "metrics"):
@@ -79,6 +90,8 @@ class SweepSettings:
         unknown = [m for m in self.metrics if m not in METRICS]
         if unknown:
             raise ValueError(f"unknown metric {unknown[0]!r} (allowed: {', '.join(METRICS)})")
+        if self.dtype not in SWEEP_DTYPES:
+            raise ValueError(f"unknown sweep dtype {self.dtype!r} (allowed: {', '.join(SWEEP_DTYPES)})")
         if self.samples < 1 or self.resolution < 2 or not self.magnitudes or not self.depths:
             raise ValueError(f"impossible sweep settings: {self}")
 
@@ -90,12 +103,14 @@ class SweepSettings:
 
     @classmethod
     def from_json(cls, mapping: dict) -> "SweepSettings":
-        return cls(**mapping)
+        """Settings from a sweep JSON; a file without ``dtype`` was measured in float64 (before ``auto``)."""
+        return cls(**{"dtype": "float64", **mapping})
 
     def describe(self) -> str:
         bias = "tied to the magnitude" if self.bias_scale is None else f"U(+-{self.bias_scale:g})"
+        precision = ("float32 or float64 per metric (docs/performance.md)" if self.dtype == AUTO else self.dtype)
         return (f"{self.samples} networks per cell, width {self.width}, {self.resolution}^2 grid in [-1, 1]^2, "
-                f"float64, weights {self.scheme} x magnitude, biases {bias}, seed {self.seed}")
+                f"{precision}, weights {self.scheme} x magnitude, biases {bias}, seed {self.seed}")
 
 
 def zoo_architectures(settings: SweepSettings) -> list[str]:
@@ -154,6 +169,9 @@ class Sweep:
     created: str
     commit: str | None
     machine: dict
+    #: The parts measured (SWEEP_PARTS names) and, for a shard, (index, count).
+    parts: tuple[str, ...] = tuple(sorted(SWEEP_PARTS))
+    shard: tuple[int, int] | None = None
 
     def __post_init__(self):
         self._index = {(r["architecture"], r["depth"], r["magnitude"]): r for r in self.records}
@@ -175,47 +193,98 @@ class Sweep:
         return np.array([[self.value(architecture, d, m, metric, key) for d in depths] for m in magnitudes])
 
     def to_json(self) -> dict:
+        shard = None if self.shard is None else {"index": self.shard[0], "count": self.shard[1]}
         return {"created": self.created, "commit": self.commit, "machine": self.machine,
-                "settings": self.settings.to_json(), "cells": self.records}
+                "settings": self.settings.to_json(), "parts": list(self.parts), "shard": shard,
+                "cells": self.records}
 
     def write(self, path: Path) -> None:
         atomic_write_text(path, json.dumps(self.to_json(), indent=1, allow_nan=False) + "\n")
 
     @classmethod
     def read(cls, path: Path) -> "Sweep":
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    @classmethod
+    def from_json(cls, document: dict) -> "Sweep":
+        """A sweep from its JSON document (a file without ``parts`` holds every part, unsharded)."""
+        shard = document.get("shard")
         return cls(SweepSettings.from_json(document["settings"]), document["cells"], document["created"],
-                   document["commit"], document["machine"])
+                   document["commit"], document["machine"], tuple(document.get("parts", sorted(SWEEP_PARTS))),
+                   None if shard is None else (shard["index"], shard["count"]))
+
+
+def batch_order(subjects: list[Subject]) -> list[int]:
+    """Subject indices grouped for batched sampling: by source, then (network subjects) by shape
+    (``stack_key``) and activation, keeping the given order within a group, so that consecutive
+    subjects share one batched forward."""
+    groups: dict[tuple, list[int]] = {}
+    for i, subject in enumerate(subjects):
+        spec = subject.spec
+        key = (subject.source, stack_key(spec), spec.hidden_activation) if isinstance(spec, NetworkSpec) else (
+            subject.source,)
+        groups.setdefault(key, []).append(i)
+    return [i for group in groups.values() for i in group]
 
 
 def measure_cells(cells: list[tuple], subjects: list[Subject], measurer: Measurer, metrics: Iterable[str],
                   samples: int, resolution: int, title: str, show_progress: bool = True,
-                  batch_cells: int = 16) -> list[dict]:
-    """Measure each cell ((architecture, depth, magnitude) -> its subject) with the measurer, ``batch_cells``
-    subjects per metric call; records {architecture, depth, magnitude, label, source, spec, metrics}.
-    A progress line shows on stderr."""
+                  batch_cells: int = 16, dtype: str = AUTO, block_bytes: int = BLOCK_BYTES) -> list[dict]:
+    """Measure each cell ((architecture, depth, magnitude) -> its subject) with the measurer:
+    records {architecture, depth, magnitude, label, source, spec, metrics}, in the order of ``cells``.
+
+    Cells are measured in ``batch_order`` (cells of one network shape together), in blocks of as many
+    subjects as hold ``block_bytes`` of float64 outputs, one ``measure_many`` call per block: its
+    outputs are sampled in batched forwards across the block's cells and each metric runs on
+    ``batch_cells`` subjects at a time. ``dtype``: float64, float32 or ``auto`` (the Measurer's
+    choice per metric). A progress line shows on stderr."""
     metrics = list(metrics)
-    records = []
+    order = batch_order(subjects)
+    per_subject = max(1, samples * resolution * resolution * 8)
+    block = max(1, block_bytes // per_subject)
+    measured: dict[int, dict] = {}
     with Progress(len(cells), title, enabled=show_progress) as bar:
-        for start in range(0, len(cells), batch_cells):
-            chunk = list(zip(cells[start:start + batch_cells], subjects[start:start + batch_cells]))
-            measured = measurer.measure_many([s for _, s in chunk], metrics, samples, resolution, "float64")
-            for (architecture, depth, magnitude), subject in chunk:
-                records.append({"architecture": architecture, "depth": depth, "magnitude": magnitude,
-                                "label": subject.label, "source": subject.source, "spec": subject.mapping,
-                                "metrics": {m: summary_record(measured[subject, m]) for m in metrics}})
+        for start in range(0, len(order), block):
+            chosen = order[start:start + block]
+            values = measurer.measure_many([subjects[i] for i in chosen], metrics, samples, resolution, dtype,
+                                           batch=batch_cells)
+            for i in chosen:
+                subject = subjects[i]
+                measured[i] = {m: summary_record(values[subject, m]) for m in metrics}
                 bar.advance(subject.label)
+    records = []
+    for i, ((architecture, depth, magnitude), subject) in enumerate(zip(cells, subjects)):
+        records.append({"architecture": architecture, "depth": depth, "magnitude": magnitude,
+                        "label": subject.label, "source": subject.source, "spec": subject.mapping,
+                        "metrics": measured[i]})
     return records
 
 
+def sweep_cells(settings: SweepSettings, parts: Iterable[str] = SWEEP_PARTS) -> list[tuple]:
+    """Every cell of a sweep in its fixed order: ``configurations``, then the white-noise ceiling."""
+    return configurations(settings, parts) + [(NOISE, None, None)]
+
+
+def check_shard(shard: tuple[int, int] | None) -> None:
+    if shard is not None and not (isinstance(shard[1], int) and shard[1] >= 1 and 1 <= shard[0] <= shard[1]):
+        raise ValueError(f"shard {shard[0]}/{shard[1]}: need 1 <= i <= N")
+
+
 def run_sweep(settings: SweepSettings, device: str = "cpu", show_progress: bool = True,
-              measurer: Measurer | None = None, parts: Iterable[str] = SWEEP_PARTS) -> Sweep:
-    """Sample and measure every configuration of ``configurations(settings, parts)``, then the white-noise ceiling."""
+              measurer: Measurer | None = None, parts: Iterable[str] = SWEEP_PARTS,
+              shard: tuple[int, int] | None = None) -> Sweep:
+    """Sample and measure every cell of ``sweep_cells(settings, parts)`` (the configurations, then the
+    white-noise ceiling), or of shard (i, N) only: cells i-1, i-1+N, ... of that list."""
+    check_shard(shard)
     measurer = measurer or Measurer(settings.seed, device)
-    cells = configurations(settings, parts) + [(NOISE, None, None)]
-    subjects = [cell_subject(network_spec(*cell, settings)) for cell in cells[:-1]]
-    subjects.append(cell_subject(FunctionSpec(NOISE)))
+    parts = tuple(sorted(set(parts)))
+    cells = sweep_cells(settings, parts)
+    if shard is not None:
+        cells = cells[shard[0] - 1::shard[1]]
+    subjects = [cell_subject(FunctionSpec(NOISE) if cell[0] == NOISE else network_spec(*cell, settings))
+                for cell in cells]
     records = measure_cells(cells, subjects, measurer, settings.metrics, settings.samples, settings.resolution,
-                            "sweep", show_progress)
+                            "sweep" if shard is None else f"sweep shard {shard[0]}/{shard[1]}", show_progress,
+                            dtype=settings.dtype)
     return Sweep(settings, records, datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                 git_commit(Path(__file__).resolve().parents[2]), machine(measurer.device))
+                 git_commit(Path(__file__).resolve().parents[2]), machine(measurer.device), parts, shard)
