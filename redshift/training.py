@@ -1,10 +1,13 @@
 """Batched training of n independent networks (one optimizer step updates all of them).
 
 The loss is the SUM over networks of each network's mean minibatch loss, so no gradient mixes
-across networks, and SGD (with momentum and weight decay, both elementwise) on the stacked
-parameters is exactly n independent SGD runs. Each network sees its own data and its own
-minibatch order, drawn from one seeded CPU generator: deterministic given the seed.
+across networks, and SGD (with momentum and weight decay, both elementwise) or Adam (elementwise
+moments) on the stacked parameters is exactly n independent runs. Each network sees its own data
+and its own minibatch order, drawn from one seeded CPU generator: deterministic given the seed.
+On the CPU, training runs on one torch thread (``torch_threads``): these matmuls are small, and two
+threads on a shared 2-core box are many times slower than one.
 """
+import contextlib
 from dataclasses import dataclass, fields
 from typing import Literal
 
@@ -12,23 +15,58 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from redshift.core import FieldError
 from redshift.networks import NetworkSpec, Parameters, forward
 from redshift.parse import Spec, setting
 
 LOSSES = ("logistic", "mse")
+OPTIMIZERS = ("sgd", "adam")
+
+
+@contextlib.contextmanager
+def torch_threads(count: int):
+    """Pin torch's intra-op threads (small matmuls are much faster on one thread); restore afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @dataclass(frozen=True)
 class TrainingSpec(Spec):
-    """SGD settings. ``logistic``: binary cross-entropy on the scalar output as a logit, labels in
-    {0, 1} (the two-class softmax cross-entropy of a logit difference); ``mse``: (f(x) - y)^2."""
+    """Optimizer settings. ``logistic``: binary cross-entropy on the scalar output as a logit, labels in
+    {0, 1} (the two-class softmax cross-entropy of a logit difference); ``mse``: (f(x) - y)^2.
+    ``sgd``: torch.optim.SGD (momentum, weight decay); ``adam``: torch.optim.Adam (betas 0.9, 0.999,
+    eps 1e-8; weight decay as L2 in the gradient; ``momentum`` must stay 0)."""
 
     loss: Literal[LOSSES] = setting("logistic", doc="training loss (set by the task where there is one)")
-    lr: float = setting(0.1, min=0, doc="SGD learning rate")
+    optimizer: Literal[OPTIMIZERS] = setting("sgd", doc="sgd or adam")
+    lr: float = setting(0.1, min=0, doc="learning rate")
     momentum: float = setting(0.0, min=0, doc="SGD momentum")
     weight_decay: float = setting(0.0, min=0, doc="L2 weight decay")
     epochs: int = setting(20, min=1, doc="passes over the training set")
     batch_size: int = setting(128, min=1, doc="minibatch size")
+
+    def check(self) -> None:
+        if self.optimizer == "adam" and self.momentum:
+            raise FieldError("momentum", "applies to sgd only (adam has its own moments): remove it or set 0")
+
+    def to_mapping(self) -> dict:
+        """The fields as plain data; ``optimizer`` only when it is not sgd (so SGD subjects keep the
+        canonical spec, and hence the seeds, they had before the option existed)."""
+        mapping = super().to_mapping()
+        if self.optimizer == "sgd":
+            del mapping["optimizer"]
+        return mapping
+
+    def label(self) -> str:
+        """e.g. ``sgd(lr0.1,m0.9,wd0.0005,e30,b256)``, ``adam(lr0.01,e1000,b128)`` (the loss is not shown)."""
+        if self.optimizer == "adam":
+            wd = f",wd{self.weight_decay:g}" if self.weight_decay else ""
+            return f"adam(lr{self.lr:g}{wd},e{self.epochs},b{self.batch_size})"
+        return f"sgd(lr{self.lr:g},m{self.momentum:g},wd{self.weight_decay:g},e{self.epochs},b{self.batch_size})"
 
 
 def loss_per_network(spec: TrainingSpec, outputs: Tensor, targets: Tensor) -> Tensor:
@@ -57,21 +95,34 @@ def minibatch_orders(n: int, points: int, epochs: int, generator: torch.Generato
     return torch.argsort(torch.rand(epochs, n, points, generator=generator, dtype=torch.float64), dim=-1)
 
 
+def make_optimizer(training: TrainingSpec, parameters: list[Tensor]) -> torch.optim.Optimizer:
+    if training.optimizer == "adam":
+        return torch.optim.Adam(parameters, lr=training.lr, weight_decay=training.weight_decay)
+    return torch.optim.SGD(parameters, lr=training.lr, momentum=training.momentum, weight_decay=training.weight_decay)
+
+
 def train(spec: NetworkSpec, params: Parameters, inputs: Tensor, targets: Tensor, training: TrainingSpec,
-          seed: int) -> Parameters:
+          seed: int, threads: int | None = 1) -> Parameters:
     """Train the n networks of ``params``: network i on inputs[i] [P, d] with targets[i] [P].
 
-    Plain minibatch SGD (torch.optim.SGD: v <- momentum v + (grad + weight_decay w); w <- w - lr v),
-    ``epochs`` passes, batches of ``batch_size`` in each network's own random order (the last batch
-    of an epoch may be smaller). Returns the trained parameters, detached.
+    Minibatch SGD (torch.optim.SGD: v <- momentum v + (grad + weight_decay w); w <- w - lr v) or
+    Adam, ``epochs`` passes, batches of ``batch_size`` in each network's own random order (the last
+    batch of an epoch may be smaller). On the CPU torch runs on ``threads`` threads meanwhile (None:
+    as it is). Returns the trained parameters, detached.
     """
+    pinned = torch_threads(threads) if threads and inputs.device.type == "cpu" else contextlib.nullcontext()
+    with pinned:
+        return _train(spec, params, inputs, targets, training, seed)
+
+
+def _train(spec: NetworkSpec, params: Parameters, inputs: Tensor, targets: Tensor, training: TrainingSpec,
+           seed: int) -> Parameters:
     n, points = targets.shape
     if inputs.shape[:2] != (n, points) or params.n != n:
         raise ValueError(f"expected inputs [n={params.n}, P, d] and targets [n, P]; got {list(inputs.shape)} "
                          f"and {list(targets.shape)}")
     trainable, flat = _trainable(params)
-    optimizer = torch.optim.SGD(flat, lr=training.lr, momentum=training.momentum,
-                                weight_decay=training.weight_decay)
+    optimizer = make_optimizer(training, flat)
     generator = torch.Generator().manual_seed(seed)
     orders = minibatch_orders(n, points, training.epochs, generator).to(inputs.device)
     for order in orders:

@@ -1,4 +1,4 @@
-"""The architecture-vs-GD figures take the numbers parsed from the claims JSON by the nngp labels."""
+"""The architecture-vs-GD figures take the numbers of the claims JSON's nngp records, read from their specs."""
 
 import pytest
 
@@ -11,8 +11,10 @@ from redshift.nngp.source import NNGPSpec
 
 
 def record(spec: NNGPSpec, metric: str, median: float) -> dict:
-    return {"architecture": SOURCES["nngp"].label(spec), "metric": metric, "setting": "digits float64", "n": 8,
-            "flagged": 0, "median": median, "low": median - 0.01, "high": median + 0.01}
+    label = SOURCES["nngp"].label(spec)
+    return {"source": "nngp", "spec": spec.to_mapping(), "label": label, "config": label, "key": f"{label}:{metric}",
+            "metric": metric, "setting": "digits float64", "n": 8, "flagged": 0, "median": median,
+            "low": median - 0.01, "high": median + 0.01}
 
 
 RECORDS = [
@@ -24,17 +26,20 @@ RECORDS = [
     record(NNGPSpec(n_train=5, layers=2, method="nero", label_scale=1.0), "test_error", 0.08),
     record(NNGPSpec(n_train=5), "test_error", 0.25),
     record(NNGPSpec(n_train=5, layers=2, method="rejection", width=256, networks=2000), "test_error", 0.2),
-    {"architecture": "mlp-relu-d6-w64-glorot_uniform(1)", "metric": "lz", "median": 40.0},
+    {"source": "network", "spec": {"activation": "relu"}, "label": "mlp-relu-d6-w64-glorot_uniform(1)",
+     "metric": "lz", "median": 40.0},
+    record(NNGPSpec(n_train=5, posterior_method="joint", posterior_draws=200000), "test_error", 0.26),
 ]
 
 
-def test_points_are_parsed_from_the_labels():
+def test_points_are_read_from_the_specs():
     assert dataset_complexity_points(RECORDS) == {
         "binary L7": [(25, 0.52, 0.51, 0.53), (200, 0.36, 0.35, 0.37)], "random L7": [(100, 0.6, 0.59, 0.61)]}
     curves, levels = label_ray_points(RECORDS)
     assert [p[:2] for p in curves["ray L7 n5"]] == [(0.1, 0.42), (10.0, 0.05)]
     assert [p[:2] for p in curves["nero L2 n5"]] == [(1.0, 0.08)]
     assert levels["posterior L7 n5"][0] == 0.25 and levels["rejection L2 n5"][0] == 0.2
+    assert levels["posterior-joint L7 n5"][0] == 0.26
 
 
 def test_figures_and_section(results_context):

@@ -1,4 +1,4 @@
-"""The simplicity-bias data generator (notes §1.1-1.2, T1): supports, class frequencies, rotation."""
+"""The simplicity-bias data generator (Shah et al. 2020 §3, App. B): supports, class frequencies, rotation."""
 import numpy as np
 import pytest
 import torch
@@ -6,7 +6,7 @@ import torch
 from redshift.pitfalls import blocks
 from redshift.pitfalls.datasets import DATASETS, generate
 
-# notes §1.1 table (B = 1, gamma = 0.1), right-hand copies; given to 4 decimals there
+# the supports of App. B / the public gendata.py (B = 1, gamma = 0.1), right-hand copies, to 4 decimals
 SUPPORTS = {
     3: {0: [(-0.2667, 0.2667)], 1: [(0.4667, 1.0)]},
     5: {0: [(-0.12, 0.12), (0.76, 1.0)], 1: [(0.32, 0.56)]},
@@ -120,3 +120,22 @@ def test_bad_arguments(kwargs, fragment):
     arguments = {"dataset": "lms-5", "n": 1, "points": 10, "d": 4, "seed": 0, **kwargs}
     with pytest.raises(ValueError, match=fragment):
         generate(**arguments)
+
+
+def test_noisy_slab_takes_the_other_class_values_for_its_noisy_fraction():
+    y, g = labels()
+    x = blocks.noisy_slab(y, g, 5, 0.25).numpy()[0]
+    y = y.numpy()[0].astype(bool)
+    own = np.where(y, inside(x, SUPPORTS[5][1]), inside(x, SUPPORTS[5][0]))
+    other = np.where(y, inside(x, SUPPORTS[5][0]), inside(x, SUPPORTS[5][1]))
+    assert np.all(own ^ other)  # every value lies in exactly one class's slabs
+    assert other.sum() == round(0.25 * POINTS)  # exactly round(p P) points moved
+
+
+def test_noisy_ms_dataset_corrupts_every_coordinate_independently():
+    data = generate("noisy-ms-5", 1, 4000, 6, seed=3, noise=0.25, rotate=False)
+    z, y = data.canonical[0].numpy(), data.labels[0].numpy().astype(bool)
+    wrong = np.stack([np.where(y, inside(z[:, c], SUPPORTS[5][0], tol=0), inside(z[:, c], SUPPORTS[5][1], tol=0))
+                      for c in range(6)])
+    assert np.allclose(wrong.mean(axis=1), 0.25)
+    assert abs(np.corrcoef(wrong[0], wrong[1])[0, 1]) < 0.05  # different points per coordinate

@@ -1,4 +1,4 @@
-"""The randomised / swapped evaluation protocol (notes §2.2) on classifiers whose reliance is known."""
+"""The randomised / swapped evaluation protocol (Shah et al. 2020 §3 Definition 2; the public lms_utils) on classifiers whose reliance is known."""
 import numpy as np
 import pytest
 import torch

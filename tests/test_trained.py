@@ -126,14 +126,14 @@ def test_training_learns_a_half_plane():
 def test_source_parse_and_label():
     spec = TRAINED.parse({"task": {"modulus": 4}, "network": {"activation": "sine", "prefactor": 3.0}}, SMALL)
     assert spec.network.input_dim == 2 and spec.task.modulus == 4
-    assert TRAINED.label(spec) == "trained-mod4-16^2-train0.5-mlp-sine-d1-w16-pf(3)-glorot_uniform(1)-sgd(lr0.1,m0.9,e3,b32)"
+    assert TRAINED.label(spec) == "trained-mod4-16^2-train0.5-mlp-sine-d1-w16-pf(3)-glorot_uniform(1)-sgd(lr0.1,m0.9,wd0,e3,b32)"
     digits = TRAINED.parse({"task": {"name": "digits", "band_pixels": 4}}, {"task": {"modulus": 4}})
     assert digits.network.input_dim == 68  # the modulo settings of the base do not leak into another task
     assert "digits_band4-train1000" in TRAINED.label(digits)
 
 
 def test_training_loss_is_the_tasks():
-    """The subject sets SGD only (redshift.training.TrainingSpec); the loss comes from the task."""
+    """The subject sets the optimizer only (redshift.training.TrainingSpec); the loss comes from the task."""
     spec = TRAINED.parse({}, SMALL)
     assert (spec.training.loss, spec.training.lr, spec.training.momentum) == ("logistic", 0.1, 0.9)
     assert TRAINED.parse({"task": {"name": "digits"}}, SMALL).training.loss == "mse"
@@ -193,3 +193,26 @@ def test_interpolation_path():
     anchors = torch.tensor([[[0.0, 0.0], [1.0, 2.0], [3.0, 2.0]]])
     path = interpolation_path(anchors, 2)
     assert path.tolist() == [[[0.0, 0.0], [0.5, 1.0], [1.0, 2.0], [2.0, 2.0]]]
+
+
+def test_adam_subjects_and_the_stored_spec_round_trip():
+    spec = TRAINED.parse({"training": {"optimizer": "adam", "lr": 0.01, "momentum": 0.0, "batch_size": 128}}, SMALL)
+    assert TRAINED.label(spec).endswith("-adam(lr0.01,e3,b128)")
+    assert TRAINED.spec_from_mapping(spec.to_mapping()) == spec
+    sgd = TRAINED.parse({}, SMALL)
+    assert "optimizer" not in sgd.to_mapping()["training"]  # SGD subjects keep their canonical spec and seeds
+    assert TRAINED.spec_from_mapping(sgd.to_mapping()) == sgd
+    digits = TRAINED.parse({"task": {"name": "digits"}}, {})
+    assert TRAINED.spec_from_mapping(digits.to_mapping()) == digits
+    with pytest.raises(FieldError, match="applies to sgd only"):
+        TRAINED.parse({"training": {"optimizer": "adam"}}, SMALL)  # SMALL's momentum 0.9
+
+
+def test_init_lz_alone_does_not_train(monkeypatch):
+    from redshift.trained import experiment
+
+    spec = TRAINED.parse({}, SMALL)
+    expected = run(spec, 2, 1, dtype=torch.float64)["init_lz"]
+    runs = TRAINED.sample(spec, 2, 1, Settings())
+    monkeypatch.setattr(experiment, "train", lambda *args: pytest.fail("init_lz trained the networks"))
+    np.testing.assert_array_equal(TRAINED.measure(runs, "init_lz"), expected)

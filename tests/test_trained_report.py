@@ -1,7 +1,7 @@
 """The trained-model report section: table and figures drawn from results.json numbers.
 
-The results document is synthetic, with labels made by the ``trained`` source itself, so a change of
-the label format breaks these tests rather than silently emptying the section.
+The results document is synthetic, with records (``spec``, ``label``, ``config``) made by the ``trained``
+source itself, as the claims plugin writes them: the section reads the specs, never the labels.
 """
 
 import numpy as np
@@ -24,7 +24,12 @@ DIGITS = {"task": {"name": "digits"}, "network": {"width": 64, "depth": 1, "acti
 
 
 def label(mapping: dict, base: dict) -> str:
-    return TRAINED.label(TRAINED.parse(mapping, base))
+    spec = TRAINED.parse(mapping, base)
+    SPECS[TRAINED.label(spec)] = spec
+    return TRAINED.label(spec)
+
+
+SPECS: dict = {}  # label -> spec of every configuration below
 
 
 def modulo(modulus, activation, prefactor=1.0, **training) -> str:
@@ -60,9 +65,11 @@ def spread(metric: str) -> float:
 
 
 def results_document() -> dict:
-    records = [{"architecture": a, "metric": m, "setting": "trained float32", "n": n, "flagged": 0, "median": v,
+    records = [{"source": "trained", "spec": SPECS[a].to_mapping(), "label": a, "config": f"{a}#{n}",
+                "key": f"{a}#{n}:{m}", "metric": m, "setting": "trained float32", "n": n, "flagged": 0, "median": v,
                 "low": v - spread(m), "high": v + 2 * spread(m)} for a, m, v, n in MEASURED]
-    records.append({"architecture": "gpt2-gelu-d4-w128-h4-v1024-ln1-T40", "metric": "lz78_per_token",
+    records.append({"source": "transformer", "spec": {"activation": "gelu"}, "label": "gpt2-gelu-d4-w128-h4-v1024-ln1-T40",
+                    "config": "gpt2", "key": "gpt2:lz78_per_token", "metric": "lz78_per_token",
                     "setting": "greedy float32", "n": 64, "flagged": 0, "median": 0.23, "low": 0.22, "high": 0.24})
     rho = stats.spearmanr([INIT[k] for k in SWEEP], [TRAINED_LZ[k] for k in SWEEP])[0]
     claim = {"id": "cases/trained.yaml::init-complexity-predicts-trained-complexity[init_lz-vs-trained_lz]",
@@ -78,7 +85,7 @@ def test_rows_parse_task_activation_and_prefactor():
     assert len(rows) == len({a for a, *_ in MEASURED})  # the transformer record is not a trained model
     sine = next(r for r in rows if r["label"] == modulo(4, "sine", 30.0, lr=0.05))
     assert (sine["modulus"], sine["activation"], sine["prefactor"]) == (4, "sine", 30.0)
-    assert sine["setup"] == ("mlp-d1-w128-glorot_uniform(1)", "sgd(lr0.05,m0.9,e200,b32)")
+    assert sine["setup"] == ("mlp-d1-w128-glorot_uniform(1)", "sgd(lr0.05,m0.9,wd0,e200,b32)")
     relu = next(r for r in rows if r["label"] == modulo(4, "relu"))
     assert relu["prefactor"] == 1.0 and relu["train_accuracy"] == RAW[modulo(4, "relu"), "train_accuracy"]
     assert next(r for r in rows if r["label"] == digits(3.0))["modulus"] is None
@@ -90,7 +97,7 @@ def test_table_lists_every_configuration_and_undefined_seeds():
     lines = trained_table(trained_rows(document)).splitlines()
     assert len(lines) == 2 + len({a for a, *_ in MEASURED})
     row = next(line for line in lines if "`mlp-relu-d1-w128-glorot_uniform(1)`" in line and line.startswith("| mod10"))
-    assert row == ("| mod10-16^2-train0.5 | `mlp-relu-d1-w128-glorot_uniform(1)` | `sgd(lr0.2,m0.9,e200,b32)` | 16 "
+    assert row == ("| mod10-16^2-train0.5 | `mlp-relu-d1-w128-glorot_uniform(1)` | `sgd(lr0.2,m0.9,wd0,e200,b32)` | 16 "
                    "|  | 0.920 [0.900, 0.960] (3 undefined) |  |  |  |  |")
 
 
@@ -104,7 +111,7 @@ def drawn_points(container):
 def test_accuracy_figure_draws_the_json_numbers_per_modulus():
     curves = prefactor_curves(trained_rows(results_document()), "test_accuracy")
     assert list(curves) == ["M = 10", "M = 4"]  # increasing target frequency; M = 7 has no test accuracy
-    assert set(curves["M = 4"]) == {"gaussian", "relu", "sine (sgd(lr0.05,m0.9,e200,b32))"}
+    assert set(curves["M = 4"]) == {"gaussian", "relu", "sine (sgd(lr0.05,m0.9,wd0,e200,b32))"}
     fig = accuracy_figure(curves)
     for ax, modulus in zip(fig.axes, (10, 4)):
         assert ax.get_title() == f"M = {modulus}"

@@ -58,7 +58,56 @@ def test_training_learns_and_is_deterministic():
     assert not torch.equal(predict(spec, first, x), predict(spec, params, x))
 
 
+def test_batched_adam_equals_separate_runs():
+    spec, training = NetworkSpec(activation="tanh", width=8, depth=2), TrainingSpec(optimizer="adam", lr=0.01, epochs=3,
+                                                                                   batch_size=16, weight_decay=1e-3)
+    n, points, seed = 3, 40, 7
+    params = sample_parameters(spec, n, seed=5)
+    x, y = data(n, points)
+    trained = train(spec, params, x, y, training, seed)
+    orders = minibatch_orders(n, points, training.epochs, torch.Generator().manual_seed(seed))
+    for i in range(n):
+        model = reference_module(spec, params, i)
+        optimizer = torch.optim.Adam(model.parameters(), lr=training.lr, weight_decay=training.weight_decay)
+        for order in orders[:, i]:
+            for start in range(0, points, training.batch_size):
+                index = order[start:start + training.batch_size]
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(model(x[i, index]).squeeze(-1), y[i, index])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+        with torch.no_grad():
+            expected = model(x[i]).squeeze(-1)
+        torch.testing.assert_close(predict(spec, trained, x)[i], expected, rtol=0, atol=1e-10)
+
+
+def test_training_runs_on_one_thread_and_restores_the_count(monkeypatch):
+    seen = []
+    real_step = torch.optim.SGD.step
+
+    def step(self, *args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.SGD, "step", step)
+    before = torch.get_num_threads()
+    spec = NetworkSpec(width=4, depth=1)
+    x, y = data(2, 8)
+    train(spec, sample_parameters(spec, 2, seed=1), x, y, TrainingSpec(epochs=1, batch_size=8), seed=0)
+    assert seen == [1] and torch.get_num_threads() == before
+
+
+def test_labels_and_canonical_mapping():
+    assert TrainingSpec(lr=0.1, momentum=0.9, weight_decay=5e-4, epochs=30, batch_size=256).label() == \
+        "sgd(lr0.1,m0.9,wd0.0005,e30,b256)"
+    adam = TrainingSpec(optimizer="adam", lr=0.01, epochs=2000, batch_size=128)
+    assert adam.label() == "adam(lr0.01,e2000,b128)" and adam.to_mapping()["optimizer"] == "adam"
+    assert "optimizer" not in TrainingSpec().to_mapping()
+
+
 @pytest.mark.parametrize("kwargs, fragment", [
+    ({"optimizer": "adam", "momentum": 0.9}, "field 'momentum': applies to sgd only"),
+    ({"optimizer": "lbfgs"}, "field 'optimizer': unknown value 'lbfgs'"),
     ({"loss": "hinge"}, "field 'loss': unknown value 'hinge'"),
     ({"epochs": 0}, "field 'epochs': expected an integer >= 1"),
     ({"lr": -1.0}, "field 'lr': expected a number >= 0"),

@@ -1,4 +1,4 @@
-"""The 8x8 digits as the offline stand-in for MNIST (notes §1, §6): preprocessing, tasks, data draws.
+"""The 8x8 digits as the offline stand-in for MNIST (Bernstein & Yue 2021 §4 use MNIST; the public util/data.py): preprocessing, tasks, data draws.
 
 scikit-learn ships the digits (``sklearn.datasets.load_digits``, 1797 x 64, no download); it is the
 optional extra ``digits``. Preprocessing mirrors the public code's ``normalize_data``: subtract the

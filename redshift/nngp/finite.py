@@ -1,5 +1,5 @@
 """Finite-width random networks behind an NNGP kernel: the suite's sampler (redshift.networks) for the
-kernel check, and rejection of random networks that fit the training labels (notes §3.6 item 3).
+kernel check, and rejection of random networks that fit the training labels (Bernstein & Yue 2021 §5; the public section_5.py).
 
 ``suite_network`` is the NetworkSpec whose infinite-width output covariance is ``nngp_kernel(x, activation,
 layers - 1, weight_scale)``: fan_in_normal weights (W ~ N(0, s^2 / fan_in), output layer included), zero

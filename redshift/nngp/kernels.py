@@ -1,4 +1,4 @@
-"""NNGP kernels of the suite's bias-optional MLPs, analytic where a closed form exists (notes §3.1).
+"""NNGP kernels of the suite's bias-optional MLPs, analytic where a closed form exists (Bernstein & Yue 2021 §4; Cho & Saul 2009; Williams 1997).
 
 The network is ``redshift.networks`` with ``weights: {scheme: fan_in_normal, scale: s, bias_scale: b}``
 and ``depth`` hidden layers H: every linear layer (output included) has W ~ N(0, s^2 / fan_in) and

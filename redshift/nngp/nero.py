@@ -1,4 +1,4 @@
-"""Nero (Liu et al. 2021) for batches of networks, as the paper trains (notes §2; public util/nero.py).
+"""Nero (Liu et al. 2021) for batches of networks, as the paper trains (Bernstein & Yue 2021 §4; public util/nero.py).
 
 A neuron is the last axis of a weight tensor: a [N, out, in] stack holds N networks' [out, in] matrices,
 each row one neuron. Tensors with at least two axes are constrained: every neuron's weights are projected

@@ -1,4 +1,4 @@
-"""Orthant probability of the training labels under the NNGP prior (notes §3.4), in nats: ln 1/P(O_c).
+"""Orthant probability of the training labels under the NNGP prior (Bernstein & Yue 2021 §4; the public util/kernel.py), in nats: ln 1/P(O_c).
 
 P(O_c) = P_{f ~ N(0, K)}[c_i f_i > 0 for all i], the marginal likelihood of the labels c in {-1, +1}^n.
 With s^2 = det(K)^(1/n), M = s^2 K^-1 - I, u ~ |N(0, I_n)| (half-normal) and X(u) = -1/2 (c u)^T M (c u),

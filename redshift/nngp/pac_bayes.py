@@ -1,4 +1,4 @@
-"""Realisable PAC-Bayes bound on the NNGP posterior's average test error (notes §3.3; McAllester 1998).
+"""Realisable PAC-Bayes bound on the NNGP posterior's average test error (Bernstein & Yue 2021 §4; McAllester 1998).
 
 With probability >= 1 - delta over an iid training sample of size n, the Gibbs error of the posterior
 (the prior restricted to the functions that fit the n labels) is at most

@@ -1,4 +1,4 @@
-"""The NNGP posterior's average test error and the label ray (notes §3.2, §3.5, §3.6).
+"""The NNGP posterior's average test error and the label ray (Bernstein & Yue 2021 §5; the public section_5.py).
 
 Posterior = the prior f ~ N(0, K) restricted to the orthant O_c of functions that fit the training
 labels c. Its average (Gibbs) test error is E_{f ~ posterior} mean_j 1[sign f(x_j) != y_j]. Instead of

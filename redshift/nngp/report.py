@@ -1,55 +1,55 @@
 """Report section and figures of the architecture-vs-GD claims: "dataset complexity" and "label ray"
-(Bernstein & Yue 2021 figures, redrawn from this suite's own numbers in the claims JSON).
+(Bernstein & Yue 2021, §4 and §5 figures, redrawn from this suite's own numbers in the claims JSON).
 
-The figure functions take plain numbers (median and 95% interval per point), parsed from the
-measurement records of ``reports/results.json`` by the ``nngp`` source's labels.
+The figure functions take plain numbers (median and 95% interval per point), read from the measurement
+records of ``reports/results.json``: each record's ``spec`` parsed back into an NNGPSpec.
 """
-import re
+import math
 from pathlib import Path
 
 import numpy as np
 
+from redshift.nngp.source import NNGPSpec
+from redshift.parse import parse
 from redshift.report import figures
 from redshift.report.index import Section
 
-LABEL = re.compile(r"^nngp-(?P<task>binary|parity|random)-L(?P<layers>\d+)-(?P<arch>[a-z_]+)(?:-s(?P<scale>[^-]+))?"
-                   r"-n(?P<n>\d+)(?:-t\d+)?(?:-S[^-]+)?(?:-(?P<method>[a-z]+)(?:\((?P<args>[^)]*)\))?)?$")
 Point = tuple[float, float, float, float]  # x, median, low, high
 
 
 def _parsed(records: list[dict]):
+    """(NNGPSpec, record) of every summarised nngp measurement record."""
     for record in records:
-        match = LABEL.match(record.get("architecture", ""))
-        if match and "median" in record:
-            yield match.groupdict(), record
+        if record.get("source") == "nngp" and "median" in record:
+            yield parse(NNGPSpec, record["spec"]), record
 
 
-def _args(text: str | None) -> dict[str, str]:
-    return dict(part.split("=", 1) for part in (text or "").split(",") if "=" in part)
+def _relu_nngp(spec: NNGPSpec) -> bool:
+    """The paper's architecture: sqrt(2)-ReLU with the NNGP kernel."""
+    return spec.kernel == "nngp" and spec.activation == "relu" and math.isclose(spec.weight_scale, math.sqrt(2))
 
 
 def dataset_complexity_points(records: list[dict], metric: str = "estimate") -> dict[str, list[Point]]:
     """{"<task> L<layers>": [(n_train, median, low, high)]} for the ReLU NNGP certificates, sorted by n."""
     curves: dict[str, list[Point]] = {}
-    for label, r in _parsed(records):
-        if r["metric"] == metric and label["arch"] == "relu" and label["scale"] is None and label["method"] is None:
-            curves.setdefault(f"{label['task']} L{label['layers']}", []).append(
-                (int(label["n"]), r["median"], r["low"], r["high"]))
+    for spec, r in _parsed(records):
+        if r["metric"] == metric and _relu_nngp(spec) and spec.method == "posterior":
+            curves.setdefault(f"{spec.task} L{spec.layers}", []).append((spec.n_train, r["median"], r["low"], r["high"]))
     return {k: sorted(set(v)) for k, v in sorted(curves.items())}
 
 
 def label_ray_points(records: list[dict]) -> tuple[dict[str, list[Point]], dict[str, tuple[float, float, float]]]:
-    """Binary digits, test_error: ({"ray L7" / "nero L2": [(alpha, median, low, high)]},
-    {"posterior L7" / "rejection L2": (median, low, high)})."""
+    """Binary digits, test_error: ({"ray L7 n5" / "nero L2 n5": [(alpha, median, low, high)]},
+    {"posterior L7 n5" / "rejection L2 n5": (median, low, high)})."""
     curves: dict[str, list[Point]] = {}
     levels: dict[str, tuple[float, float, float]] = {}
-    for label, r in _parsed(records):
-        if r["metric"] != "test_error" or label["task"] != "binary" or label["arch"] != "relu":
+    for spec, r in _parsed(records):
+        if r["metric"] != "test_error" or spec.task != "binary" or not _relu_nngp(spec):
             continue
-        method = label["method"] or "posterior"
-        name = f"{method} L{label['layers']} n{label['n']}"
-        if method in ("ray", "nero"):
-            curves.setdefault(name, []).append((float(_args(label["args"])["a"]), r["median"], r["low"], r["high"]))
+        method = spec.method + ("-joint" if spec.method == "posterior" and spec.posterior_method == "joint" else "")
+        name = f"{method} L{spec.layers} n{spec.n_train}"
+        if spec.method in ("ray", "nero"):
+            curves.setdefault(name, []).append((spec.label_scale, r["median"], r["low"], r["high"]))
         else:
             levels[name] = (r["median"], r["low"], r["high"])
     return {k: sorted(set(v)) for k, v in sorted(curves.items())}, dict(sorted(levels.items()))

@@ -1,4 +1,4 @@
-"""The paper's SimpleNet trained to targets alpha * labels with Nero, N networks at once (notes §2, §3.6).
+"""The paper's SimpleNet trained to targets alpha * labels with Nero, N networks at once (Bernstein & Yue 2021 §4-§5; the public util/trainer.py).
 
 SimpleNet(depth L, width W): a bias-free MLP d -> W -> ... -> W -> 1 with L linear layers and hidden
 activation gain * phi (sqrt(2) * relu in the paper); prediction sign f(x). Training as in the public

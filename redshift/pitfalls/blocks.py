@@ -1,5 +1,5 @@
-"""One-dimensional feature blocks of the simplicity-bias datasets (Shah et al. 2020, §3 and App. B;
-notes §1.1, as in the authors' ``scripts/gendata.py``).
+"""One-dimensional feature blocks of the simplicity-bias datasets (Shah et al. 2020, §3 and App. B,
+as in the authors' ``scripts/gendata.py``).
 
 Width B and margin gamma give the absolute margin m = gamma B; labels y are in {0, 1} with sign 2y - 1.
 Every function maps labels [...] to one coordinate [...] (float64) drawn from ``generator``.
@@ -12,6 +12,9 @@ Every function maps labels [...] to one coordinate [...] (float64) drawn from ``
                  at -B + ((k-1)/2 + j)(w_k + 2m); off-centre intervals take either side with probability
                  1/2; within-class interval probabilities are SLAB_PROBABILITIES (the outermost slabs get
                  1/4 for k = 5 and 1/8 for k = 7, "so that the variance of x+ and x- are equal").
+- noisy k-slab:  k-slab, then exactly round(p P) of the P points of each dataset (any label) get the
+                 value of a point of the OTHER class (the authors' ``corrupt_slab``: negatives moved to
+                 positive slabs, positives to negative ones): accuracy of the coordinate alone is 1 - p
 """
 import torch
 from torch import Tensor
@@ -74,3 +77,16 @@ def slab(labels: Tensor, generator: torch.Generator, k: int, width: float = 1.0,
     # the centre interval is symmetric about 0, so the random side leaves it uniform too
     side = torch.where(u_side < 0.5, 1.0, -1.0).to(torch.float64)
     return side * (start + slab_width(k, width, margin) * u_point)
+
+
+def noisy_slab(labels: Tensor, generator: torch.Generator, k: int, noise: float, width: float = 1.0,
+               margin: float = 0.1) -> Tensor:
+    """k-slab, then round(noise * P) points per coordinate (chosen without replacement over the last axis,
+    whatever their label) take a k-slab value of the other class. Draw order: the clean values, the
+    other-class values, the choice of points."""
+    x = slab(labels, generator, k, width, margin)
+    flipped = slab(1 - labels, generator, k, width, margin)
+    points = labels.shape[-1]
+    order = torch.argsort(torch.rand(labels.shape, generator=generator, dtype=torch.float64), dim=-1)
+    mask = torch.zeros(labels.shape, dtype=torch.bool).scatter_(-1, order[..., :int(round(points * noise))], True)
+    return torch.where(mask, flipped, x)

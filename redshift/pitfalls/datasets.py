@@ -1,4 +1,4 @@
-"""The multi-dimensional simplicity-bias datasets (Shah et al. 2020, §3, §5, Theorem 1; notes §1.2),
+"""The multi-dimensional simplicity-bias datasets (Shah et al. 2020, §3, §5, Theorem 1, App. E.1),
 batched over n independent datasets, each followed by its own random orthogonal rotation.
 
 Coordinate 0 is the simple feature S, coordinates 1..d-1 are S^c (every coordinate an independent
@@ -8,6 +8,9 @@ block given y ~ Bernoulli(1/2)):
 - ``noisy-lms-k``: noisy linear S (fraction ``noise`` of points inside the margin), k-slabs S^c
 - ``ms-5-7``:      a 5-slab S, 7-slabs S^c
 - ``ms-k``:        k-slabs everywhere (the "S removed" learnability controls)
+- ``noisy-ms-k``:  noisy k-slabs everywhere, each coordinate corrupted independently (fraction
+                   ``noise`` of the points take a value of the other class): App. E.1's ensemble data,
+                   where every coordinate alone is 1 - noise accurate
 - ``lsn``:         Theorem 1's data: x_0 = 2y - 1 (linear), x_1 = y eps with eps = +-1 (3-slab: negatives
                    at 0, positives at +-1), x_2.. ~ N(0, 1)
 
@@ -23,7 +26,7 @@ from redshift.pitfalls import blocks
 
 SLAB_KS = tuple(blocks.SLAB_PROBABILITIES)
 DATASETS = (*(f"lms-{k}" for k in SLAB_KS), *(f"noisy-lms-{k}" for k in SLAB_KS), "ms-5-7",
-            *(f"ms-{k}" for k in SLAB_KS), "lsn")
+            *(f"ms-{k}" for k in SLAB_KS), *(f"noisy-ms-{k}" for k in SLAB_KS), "lsn")
 
 
 @dataclass(frozen=True)
@@ -57,11 +60,13 @@ def random_rotation(n: int, d: int, generator: torch.Generator) -> Tensor:
 
 def _block(name: str, labels: Tensor, generator: torch.Generator, noise: float, width: float,
            margin: float) -> Tensor:
-    """One coordinate per trailing slot of ``labels``: 'linear', 'noisy' or a slab count 'k'."""
+    """One coordinate per trailing slot of ``labels``: 'linear', 'noisy', a slab count 'k' or 'noisy<k>'."""
     if name == "linear":
         return blocks.linear(labels, generator, width, margin)
     if name == "noisy":
         return blocks.noisy_linear(labels, generator, noise, width, margin)
+    if name.startswith("noisy"):
+        return blocks.noisy_slab(labels, generator, int(name[5:]), noise, width, margin)
     return blocks.slab(labels, generator, int(name), width, margin)
 
 
@@ -70,6 +75,8 @@ def _blocks_of(dataset: str) -> tuple[str, str]:
     parts = dataset.split("-")
     if parts[0] == "lms":
         return "linear", parts[1]
+    if dataset.startswith("noisy-ms-"):
+        return f"noisy{parts[2]}", f"noisy{parts[2]}"
     if parts[0] == "noisy":
         return "noisy", parts[2]
     if dataset == "ms-5-7":

@@ -1,4 +1,4 @@
-"""Feature-reliance evaluation (Shah et al. 2020, §2 Definition 2, Table 1; notes §2.2, the authors'
+"""Feature-reliance evaluation (Shah et al. 2020, §3 Definition 2, Table 1; the authors'
 ``lms_utils.get_randomized_loader``): randomise a block of canonical coordinates over the test set
 and see what the trained model loses.
 

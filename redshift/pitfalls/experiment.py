@@ -1,10 +1,12 @@
-"""One pitfalls experiment, batched over seeds: generate n datasets, draw n networks, train each on
-its own data (redshift.training), keep everything the evaluation needs (notes §2.3, §3).
+"""One pitfalls experiment, batched over seeds: generate n datasets, draw n networks (n x ``ensemble``
+for ensembles), train each on its own data (redshift.training), keep everything the evaluation needs
+(Shah et al. 2020 §3, App. B).
 
 One sample = one seed: its own data and rotation, its own initialisation, its own minibatch order.
+With ``ensemble: k`` a seed trains k networks on the same data, each with its own initialisation and
+minibatch order (App. E.1: "independently trained" models); the single-model measures read member 0.
 """
-import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 import torch
 
@@ -29,6 +31,7 @@ class PitfallsSpec(Spec):
     block_width: float = setting(1.0, min=0, min_open=True, doc="width of the slab blocks")
     margin: float = setting(0.1, min=0, doc="margin between blocks")
     rotate: bool = setting(True, doc="random rotation of the coordinates")
+    ensemble: int = setting(1, min=1, max=64, doc="networks trained per seed on the same data (App. E.1)")
     network: NetworkSpec = setting(factory=lambda: NetworkSpec(input_dim=10, width=32, depth=1), doc="the MLP")
     training: TrainingSpec = setting(factory=lambda: TrainingSpec(lr=0.1, epochs=20, batch_size=256), doc="SGD")
 
@@ -39,6 +42,14 @@ class PitfallsSpec(Spec):
             raise FieldError("d", "lsn needs d >= 3 (linear, 3-slab, Gaussian noise)")
         if self.network.input_dim != self.d:
             raise FieldError("network.input_dim", f"must equal d = {self.d}, got {self.network.input_dim}")
+
+    def to_mapping(self) -> dict:
+        """The fields as plain data; ``ensemble`` only when it is not 1 (so single-model subjects keep
+        the canonical spec, and hence the seeds, they had before ensembles existed)."""
+        mapping = {**super().to_mapping(), "training": self.training.to_mapping()}
+        if self.ensemble == 1:
+            del mapping["ensemble"]
+        return mapping
 
     def _slabs(self) -> list[int]:
         return [int(part) for part in self.dataset.split("-") if part.isdigit()]
@@ -54,14 +65,17 @@ class PitfallsSpec(Spec):
         if not self.rotate:
             data += "-unrotated"
         network = self.network.label().replace(f"-in{self.d}", "")
+        if self.ensemble != 1:
+            network += f"-x{self.ensemble}"
         loss = "" if t.loss == "logistic" else f"{t.loss},"
-        return (f"{data}:{network}:sgd({loss}lr{t.lr:g},m{t.momentum:g},wd{t.weight_decay:g},"
-                f"e{t.epochs},b{t.batch_size})")
+        return f"{data}:{network}:{t.label().replace('(', f'({loss}', 1)}"
 
 
 @dataclass(frozen=True)
 class Runs:
-    """n trained networks with their data: train / test splits share each seed's rotation."""
+    """n trained networks with their data: train / test splits share each seed's rotation.
+    ``initial`` / ``trained``: member 0 of each seed [n]; ``members``: all n x k trained networks
+    (seed i's members are networks i k .. i k + k - 1), the same object as ``trained`` when k = 1."""
 
     spec: PitfallsSpec
     train: Dataset
@@ -69,32 +83,46 @@ class Runs:
     initial: Parameters
     trained: Parameters
     seed: int  # seeds the evaluation's permutations and swaps
+    members: Parameters | None = None
+    resolution: int = 64  # grid points per axis of the complexity probe (init_lz, trained_lz)
+    cache: dict = field(default_factory=dict, compare=False, repr=False)  # computations shared by measures
 
-    def logits(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Logit differences [n, P] of network i on inputs[i]."""
-        bias = self.trained.out_bias
-        return predict(self.spec.network, self.trained, inputs.to(bias.device, bias.dtype)).cpu()
+    def logits(self, inputs: torch.Tensor, params: Parameters | None = None) -> torch.Tensor:
+        """Logit differences [n, P] of network i on inputs[i] (``params``: default the trained member 0)."""
+        params = self.trained if params is None else params
+        bias = params.out_bias
+        return predict(self.spec.network, params, inputs.to(bias.device, bias.dtype)).cpu()
+
+    def member_logits(self, inputs: torch.Tensor) -> torch.Tensor:
+        """[n, k, P]: every member of seed i on inputs[i] (inputs [n, P, d])."""
+        k = self.spec.ensemble
+        members = self.trained if self.members is None else self.members
+        bias = members.out_bias
+        repeated = inputs.to(bias.device, bias.dtype).repeat_interleave(k, dim=0)
+        return predict(self.spec.network, members, repeated).cpu().reshape(inputs.shape[0], k, -1)
 
 
-@contextlib.contextmanager
-def torch_threads(count: int):
-    """Pin torch's intra-op threads (small matmuls are much faster on one thread); restore afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+def every_kth(params: Parameters, k: int, offset: int = 0) -> Parameters:
+    """Networks offset, offset + k, offset + 2k, ... of ``params``."""
+    def pick(value):
+        return tuple(t[offset::k] for t in value) if isinstance(value, tuple) else value[offset::k]
+    return Parameters(**{f.name: pick(getattr(params, f.name)) for f in fields(params)})
 
 
 def run(spec: PitfallsSpec, n: int, seed: int, dtype: torch.dtype = torch.float32, device: str = "cpu",
-        threads: int = 1) -> Runs:
-    """Generate, initialise and train n independent runs from ``seed`` (sub-seeds per role)."""
+        threads: int = 1, resolution: int = 64) -> Runs:
+    """Generate, initialise and train n independent runs (n x k networks for ensembles of k) from
+    ``seed`` (sub-seeds per role); all networks train in one batch."""
+    k = spec.ensemble
     data = generate(spec.dataset, n, spec.n_train + spec.n_test, spec.d, derive_seed(seed, "data"),
                     noise=spec.noise, width=spec.block_width, margin=spec.margin, rotate=spec.rotate)
     train_set, test_set = data.split(spec.n_test)
-    initial = sample_parameters(spec.network, n, derive_seed(seed, "init"), dtype).to(device)
-    with torch_threads(threads):
-        trained = train(spec.network, initial, train_set.inputs.to(device, dtype), train_set.labels.to(device, dtype),
-                        spec.training, derive_seed(seed, "order"))
-    return Runs(spec, train_set, test_set, initial, trained, derive_seed(seed, "evaluation"))
+    initial = sample_parameters(spec.network, n * k, derive_seed(seed, "init"), dtype).to(device)
+    inputs, labels = train_set.inputs.to(device, dtype), train_set.labels.to(device, dtype)
+    if k > 1:
+        inputs, labels = inputs.repeat_interleave(k, dim=0), labels.repeat_interleave(k, dim=0)
+    trained = train(spec.network, initial, inputs, labels, spec.training, derive_seed(seed, "order"), threads)
+    if k == 1:
+        return Runs(spec, train_set, test_set, initial, trained, derive_seed(seed, "evaluation"), resolution=resolution)
+    return Runs(spec, train_set, test_set, every_kth(initial, k), every_kth(trained, k), derive_seed(seed, "evaluation"),
+                members=trained, resolution=resolution)

@@ -1,17 +1,18 @@
 """Report pieces for the pitfalls claims (Shah et al. 2020, Table 1 / Fig. 3): a Markdown table of
 standard, S-randomised and S^c-randomised accuracy and AUC per trained configuration, read from the
-claims run's ``reports/results.json``; and the logit histograms (original / S-randomised /
-S^c-randomised test sets, by true class), computed from one seed of a configuration.
+claims run's ``reports/results.json`` (each measurement record's ``spec``, parsed back into a
+PitfallsSpec); and the logit histograms (original / S-randomised / S^c-randomised test sets, by true
+class), computed from one seed of a configuration.
 
 ``pitfalls_section(ctx)`` is the section builder registered as ``SECTION`` (entry-point group redshift.report_sections).
 """
-import re
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from redshift.pitfalls.evaluation import randomized
+from redshift.parse import parse
 from redshift.pitfalls.experiment import PitfallsSpec, run
 from redshift.pitfalls.source import parse_spec
 from redshift.seeding import MASTER_SEED, derive_seed
@@ -21,8 +22,7 @@ from redshift.report.index import Section
 COLUMNS = ("test_accuracy", "s_randomized_accuracy", "sc_randomized_accuracy",
            "test_auc", "s_randomized_auc", "sc_randomized_auc")
 HEADERS = ("standard acc", "S-rand acc", "S^c-rand acc", "standard AUC", "S-rand AUC", "S^c-rand AUC")
-LABEL = re.compile(r"^(?P<data>(?:lsn|lms|noisy-lms|ms)-[^:]*):(?P<network>[^:]+):(?P<training>sgd\(.*\))$")
-# configurations drawn in the logit histograms: the notes' M1 (ReLU, LMS-5) and the sine bridge subject
+# configurations drawn in the logit histograms: the smallest LMS-5 setup (ReLU) and the sine bridge subject
 HISTOGRAMS = {
     "relu-lms-5": {"dataset": "lms-5"},
     "sine-pf20-lms-7": {"dataset": "lms-7", "n_train": 5000, "network": {"width": 100, "activation": "sine",
@@ -31,18 +31,29 @@ HISTOGRAMS = {
 }
 
 
+def describe(spec: PitfallsSpec) -> dict[str, str]:
+    """The table's columns of a configuration: data, network and training, from the spec's fields."""
+    data = f"{spec.dataset}-d{spec.d}-n{spec.n_train}/{spec.n_test}"
+    if spec.noise != PitfallsSpec.noise and spec.dataset.startswith("noisy"):
+        data += f"-noise{spec.noise:g}"
+    network = spec.network.label().replace(f"-in{spec.d}", "")  # the input dimension is the data's
+    if spec.ensemble != 1:
+        network += f" x{spec.ensemble}"
+    return {"data": data, "network": network, "training": spec.training.label()}
+
+
 def reliance_rows(results: dict) -> list[dict]:
-    """One row per pitfalls configuration in a results.json document: {data, network, training,
-    setting, n, metric: (median, low, high)} for the COLUMNS that were measured."""
-    rows: dict[tuple, dict] = {}
+    """One row per pitfalls configuration (what was sampled: the record's ``config``) in a results.json
+    document: {data, network, training, setting, n, metric: (median, low, high)} for the COLUMNS measured."""
+    rows: dict[str, dict] = {}
     for record in results.get("measurements", []):
-        match = LABEL.match(record["architecture"])
-        if not match or record["metric"] not in COLUMNS or "median" not in record:
+        if record.get("source") != "pitfalls" or record["metric"] not in COLUMNS or "median" not in record:
             continue
-        key = (record["architecture"], record["setting"], record["n"])
-        row = rows.setdefault(key, {**match.groupdict(), "setting": record["setting"], "n": record["n"]})
-        row[record["metric"]] = (record["median"], record["low"], record["high"])
-    return [rows[key] for key in sorted(rows)]
+        if record["config"] not in rows:
+            spec = parse(PitfallsSpec, record["spec"])
+            rows[record["config"]] = {**describe(spec), "setting": record["setting"], "n": record["n"]}
+        rows[record["config"]][record["metric"]] = (record["median"], record["low"], record["high"])
+    return sorted(rows.values(), key=lambda r: (r["data"], r["network"], r["training"], r["setting"], r["n"]))
 
 
 def reliance_table(results: dict) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 from redshift.core import FieldError, Settings, merge
 from redshift.parse import parse
 from redshift.pitfalls.experiment import PitfallsSpec, Runs, run
-from redshift.pitfalls.measures import MEASURES, measure
+from redshift.pitfalls.measures import ENSEMBLE_MEASURES, MEASURES, measure
 from redshift.sources import SpecSource
 
 DEFAULTS = {"network": {"width": 32, "depth": 1}, "training": {"lr": 0.1, "epochs": 20, "batch_size": 256}}
@@ -47,11 +47,16 @@ class PitfallsSource(SpecSource):
     def parse(self, mapping: Mapping, base: Mapping) -> PitfallsSpec:
         return parse_spec(merge(base, mapping))
 
+    def cannot_measure(self, spec: PitfallsSpec, metric: str) -> str | None:
+        if metric in ENSEMBLE_MEASURES and spec.ensemble < 2:
+            return f"{metric} needs an ensemble: set ensemble >= 2 (networks per seed), got {spec.ensemble}"
+        return super().cannot_measure(spec, metric)
+
     def describe(self, settings: Settings) -> str:
         return f"trained {settings.dtype}"
 
     def sample(self, spec: PitfallsSpec, n: int, seed: int, settings: Settings) -> Runs:
-        return run(spec, n, seed, dtype=settings.torch_dtype, device=settings.device)
+        return run(spec, n, seed, dtype=settings.torch_dtype, device=settings.device, resolution=settings.resolution)
 
     def measure(self, outputs: Runs, metric: str) -> np.ndarray:
         return measure(outputs, metric)

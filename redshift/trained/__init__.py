@@ -1,4 +1,4 @@
-"""Trained-model experiments (Neural Redshift §4; notes §3.5): modulo addition and shortcut learning
+"""Trained-model experiments (Neural Redshift §4): modulo addition and shortcut learning
 on digits with a colour band, trained with the batched trainer (redshift.training)."""
 from redshift.trained.datasets import TaskData
 from redshift.trained.digits import ShortcutTask

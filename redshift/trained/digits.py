@@ -1,5 +1,5 @@
 """Shortcut learning on digits with a colour band, in the spirit of Colored-MNIST regression
-(Neural Redshift §4.2, Fig. 9; notes §3.5 P15).
+(Neural Redshift §4.2, Fig. 9).
 
 MNIST cannot be downloaded here, so the images are scikit-learn's 8x8 handwritten digits
 (``sklearn.datasets.load_digits``: 1797 images, 16 grey levels, shipped inside the package; the

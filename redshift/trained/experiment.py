@@ -1,6 +1,8 @@
 """One trained-model experiment: n seeds, each its own data split, initialisation and minibatch order
-(Neural Redshift §4; notes §3.5). All n networks train at once (redshift.training)."""
+(Neural Redshift §4). All n networks train at once (redshift.training), and only when a metric of the
+trained networks is asked for: ``init_lz`` alone never trains."""
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -25,7 +27,7 @@ class TrainedSpec(Spec):
 
     task: ModuloTask | ShortcutTask = setting(doc="modulo or digits (by ``name``)")
     network: NetworkSpec = setting(doc="the MLP trained")
-    training: TrainingSpec = setting(doc="SGD settings")
+    training: TrainingSpec = setting(doc="optimizer settings (sgd or adam)")
 
     def check(self) -> None:
         if self.network.family != "mlp":
@@ -39,14 +41,13 @@ class TrainedSpec(Spec):
     def to_mapping(self) -> dict:
         """As the case file writes it: the task carries its ``name``."""
         name = next(name for name, cls in TASKS.items() if isinstance(self.task, cls))
-        return {**super().to_mapping(), "task": {"name": name, **self.task.to_mapping()}}
+        return {**super().to_mapping(), "task": {"name": name, **self.task.to_mapping()},
+                "training": self.training.to_mapping()}
 
     def label(self) -> str:
-        """``trained-<task>-<network>-sgd(lr..,m..,e..,b..[,wd..])`` (the loss is implied by the task)."""
-        t = self.training
-        sgd = f"sgd(lr{t.lr:g},m{t.momentum:g},e{t.epochs},b{t.batch_size}"
-        sgd += f",wd{t.weight_decay:g})" if t.weight_decay else ")"
-        return f"trained-{self.task.label()}-{self.network.label()}-{sgd}"
+        """``trained-<task>-<network>-<optimizer>``, e.g. ``...-adam(lr0.01,e2000,b128)`` or
+        ``...-sgd(lr0.01,m0.9,wd0,e15,b32)`` (the loss is implied by the task)."""
+        return f"trained-{self.task.label()}-{self.network.label()}-{self.training.label()}"
 
 
 def output_lz(outputs: Tensor) -> Tensor:
@@ -65,27 +66,56 @@ def accuracy(task, outputs: Tensor, labels: Tensor) -> Tensor:
     return torch.where(torch.isfinite(outputs).all(dim=1), value, torch.nan)
 
 
-def run(spec: TrainedSpec, n: int, seed: int, device: str = "cpu", dtype: torch.dtype = torch.float32) -> dict[str, np.ndarray]:
-    """Train n networks from ``seed`` and score them: {metric: float64 [n]}.
+class TrainedRuns:
+    """n seeded runs of a spec: data and initialisations drawn at once, training on first need.
 
     Seeds (derive_seed(seed, part)): "data" draws the n datasets, "init" the n initialisations,
-    "order" the minibatch orders. Metrics: train_accuracy, the task's accuracies on its test set,
-    init_lz and trained_lz (``output_lz`` on the task's probe inputs, before and after training).
+    "order" the minibatch orders. ``measure(metric)``: train_accuracy, the task's accuracies on its
+    test set, init_lz and trained_lz (``output_lz`` on the task's probe inputs, before and after
+    training), float64 [n].
     """
-    data = spec.task.draw(n, torch.Generator().manual_seed(derive_seed(seed, "data")))
-    params = sample_parameters(spec.network, n, derive_seed(seed, "init")).to(device=device, dtype=dtype)
 
-    def put(t: Tensor) -> Tensor:
-        return t.to(device=device, dtype=dtype if t.is_floating_point() else t.dtype)
+    def __init__(self, spec: TrainedSpec, n: int, seed: int, device: str = "cpu", dtype: torch.dtype = torch.float32):
+        self.spec, self.n, self.seed, self.device, self.dtype = spec, n, seed, device, dtype
+        self.data = spec.task.draw(n, torch.Generator().manual_seed(derive_seed(seed, "data")))
+        self.initial = sample_parameters(spec.network, n, derive_seed(seed, "init")).to(device=device, dtype=dtype)
+        self._values: dict[str, np.ndarray] = {}
 
-    trained = train(spec.network, params, put(data.train_x), put(data.train_y), spec.training,
-                    derive_seed(seed, "order"))
-    results = {
-        "train_accuracy": accuracy(spec.task, predict(spec.network, trained, put(data.train_x)), put(data.train_labels)),
-        "init_lz": output_lz(predict(spec.network, params, put(data.probe_x))),
-        "trained_lz": output_lz(predict(spec.network, trained, put(data.probe_x))),
-    }
-    test_outputs = predict(spec.network, trained, put(data.test_x))
-    for name, labels in data.test_labels.items():
-        results[name] = accuracy(spec.task, test_outputs, put(labels))
-    return {name: value.double().cpu().numpy() for name, value in results.items()}
+    def put(self, t: Tensor) -> Tensor:
+        return t.to(device=self.device, dtype=self.dtype if t.is_floating_point() else t.dtype)
+
+    @cached_property
+    def trained(self):
+        return train(self.spec.network, self.initial, self.put(self.data.train_x), self.put(self.data.train_y),
+                     self.spec.training, derive_seed(self.seed, "order"))
+
+    @cached_property
+    def _test_outputs(self) -> Tensor:
+        return predict(self.spec.network, self.trained, self.put(self.data.test_x))
+
+    def _compute(self, metric: str) -> Tensor:
+        spec, data = self.spec, self.data
+        if metric == "init_lz":
+            return output_lz(predict(spec.network, self.initial, self.put(data.probe_x)))
+        if metric == "trained_lz":
+            return output_lz(predict(spec.network, self.trained, self.put(data.probe_x)))
+        if metric == "train_accuracy":
+            return accuracy(spec.task, predict(spec.network, self.trained, self.put(data.train_x)),
+                            self.put(data.train_labels))
+        if metric in data.test_labels:
+            return accuracy(spec.task, self._test_outputs, self.put(data.test_labels[metric]))
+        raise ValueError(f"unknown metric {metric!r} for the {spec.task.label()} task")
+
+    def measure(self, metric: str) -> np.ndarray:
+        if metric not in self._values:
+            self._values[metric] = self._compute(metric).double().cpu().numpy()
+        return self._values[metric]
+
+    def metrics(self) -> tuple[str, ...]:
+        return ("train_accuracy", "init_lz", "trained_lz", *self.data.test_labels)
+
+
+def run(spec: TrainedSpec, n: int, seed: int, device: str = "cpu", dtype: torch.dtype = torch.float32) -> dict[str, np.ndarray]:
+    """Train n networks from ``seed`` and score them on every metric: {metric: float64 [n]} (TrainedRuns)."""
+    runs = TrainedRuns(spec, n, seed, device, dtype)
+    return {metric: runs.measure(metric) for metric in runs.metrics()}

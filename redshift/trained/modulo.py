@@ -1,4 +1,4 @@
-"""Modulo addition task (Neural Redshift §4.1, Figs. 7-8; notes §3.5 P13).
+"""Modulo addition task (Neural Redshift §4.1, Figs. 7-8).
 
 Inputs are the integer points x in {0, ..., N-1}^d; the binary label is
 

@@ -1,57 +1,73 @@
 """Report section of the trained-model claims (Neural Redshift §4, Figs. 7-9), redrawn from the claims
-run's ``reports/results.json``: a table of every trained configuration; modulo-addition test accuracy
+run's ``reports/results.json`` (each measurement record's ``spec``, parsed back into a TrainedSpec):
+a table of every trained configuration; modulo-addition test accuracy
 against the prefactor per activation, one panel per modulus M (§4.1, Figs. 7-8); complexity at
-initialisation against complexity after training with its Spearman rho (§4 P12); and the shortcut
+initialisation against complexity after training with its Spearman rho (§4, Fig. 7); and the shortcut
 experiment's digit and colour accuracy and init LZ against the prefactor (§4.2, Fig. 9).
 
 ``trained_section(ctx)`` is the section builder registered as ``SECTION`` (entry-point group redshift.report_sections).
 """
-import re
 from pathlib import Path
 
 import numpy as np
 from scipy import stats
 
+from redshift.core import SOURCES
+from redshift.networks.spec import number_text
 from redshift.report import figures
 from redshift.report.index import Section
+from redshift.trained.modulo import ModuloTask
 
 METRICS = ("train_accuracy", "test_accuracy", "digit_accuracy", "colour_accuracy", "init_lz", "trained_lz")
 HEADERS = ("train acc", "test acc", "digit acc", "colour acc", "init LZ", "trained LZ")
-#: TrainedSpec.label(): trained-<task>-<NetworkSpec.label()>-sgd(...), the task mod<M>-... or digits_band<b>-train<n>
-LABEL = re.compile(r"^trained-(?P<task>mod(?P<modulus>\d+)-\d+\^\d+-train[^-]+|digits_band\d+-train\d+)"
-                   r"-(?P<network>mlp-(?P<activation>[a-z_]+)-.*?)-(?P<training>sgd\(.*\))$")
-PREFACTOR = re.compile(r"-pf\((?P<prefactor>[^)]+)\)")
 MARKERS = "osD^vP"
 HOW = "run `python -m pytest cases/trained.yaml` or `python -m redshift.report build --run-claims`"
 Summary = tuple[float, float, float]  # median, low, high
 Point = tuple[float, float, float, float]  # prefactor, median, low, high
 
 
+def network_setup(network) -> str:
+    """The network without its activation and prefactor, e.g. ``mlp-d3-w64-glorot_uniform(1)``: what a
+    sweep over activations and prefactors holds fixed (from the spec's fields)."""
+    w = network.weights
+    parts = ["mlp", f"d{network.depth}", f"w{network.width}"]
+    if network.layer_norm:
+        parts.append("ln")
+    if network.residual != "none":
+        parts.append(f"res_{network.residual[:3]}")
+    if network.gated:
+        parts.append("gate")
+    parts.append(f"{w.scheme}({number_text(w.scale)})")
+    if w.bias_scale != 1.0:
+        parts.append("b(tied)" if w.bias_scale is None else f"b({number_text(w.bias_scale)})")
+    return "-".join(parts)
+
+
 def trained_rows(results: dict) -> list[dict]:
-    """One row per trained configuration (label, setting, n) in a results.json document: {label, task,
-    modulus (None for digits), network, activation, prefactor, training, setting, n, setup, group,
-    metric: (median, low, high), flagged: {metric: seeds undefined} where any};
-    ``setup`` is (network label without activation and prefactor, training), ``group`` names the task,
-    setup and setting (what a sweep over activations and prefactors holds fixed)."""
-    rows: dict[tuple, dict] = {}
+    """One row per trained configuration (what was sampled: the record's ``config``) in a results.json
+    document: {label, task, modulus (None for digits), network, activation, prefactor, training, setting, n,
+    setup, group, metric: (median, low, high), flagged: {metric: seeds undefined} where any}, from the
+    record's ``spec``; ``setup`` is (network without activation and prefactor, training), ``group`` names
+    the task, setup and setting (what a sweep over activations and prefactors holds fixed)."""
+    source = SOURCES["trained"]
+    rows: dict[str, dict] = {}
     for record in results.get("measurements", []):
-        match = LABEL.match(record["architecture"])
-        if not match or record["metric"] not in METRICS or "median" not in record:
+        if record.get("source") != "trained" or record["metric"] not in METRICS or "median" not in record:
             continue
-        key = (record["architecture"], record["setting"], record["n"])
-        if key not in rows:
-            network = match["network"]
-            prefactor = PREFACTOR.search(network)
-            rest = PREFACTOR.sub("", network).replace(f"mlp-{match['activation']}-", "mlp-", 1)
-            rows[key] = {"label": record["architecture"], "task": match["task"],
-                         "modulus": int(match["modulus"]) if match["modulus"] else None, "network": network,
-                         "activation": match["activation"], "prefactor": float(prefactor["prefactor"]) if prefactor else 1.0,
-                         "training": match["training"], "setting": record["setting"], "n": record["n"],
-                         "setup": (rest, match["training"]),
-                         "group": f"{match['task']} {rest} {match['training']}, {record['setting']}"}
-        rows[key][record["metric"]] = (record["median"], record["low"], record["high"])
+        if record["config"] not in rows:
+            spec = source.spec_from_mapping(record["spec"])
+            task, network, training = spec.task.label(), spec.network, spec.training.label()
+            setup = (network_setup(network), training)
+            rows[record["config"]] = {
+                "label": record["label"], "task": task,
+                "modulus": spec.task.modulus if isinstance(spec.task, ModuloTask) else None,
+                "network": network.label(), "activation": network.activation, "prefactor": network.prefactor,
+                "training": training, "setting": record["setting"], "n": record["n"], "setup": setup,
+                "group": f"{task} {setup[0]} {training}, {record['setting']}"}
+        row = rows[record["config"]]
+        row[record["metric"]] = (record["median"], record["low"], record["high"])
         if record.get("flagged"):
-            rows[key].setdefault("flagged", {})[record["metric"]] = record["flagged"]
+            row.setdefault("flagged", {})[record["metric"]] = record["flagged"]
     return sorted(rows.values(), key=lambda r: (r["task"], r["activation"], r["prefactor"], r["training"], r["n"]))
 
 

@@ -6,9 +6,10 @@ A subject reads (merged over the file's and claim's ``trained:`` settings):
      task: {name: modulo, modulus: 10, n_values: 16, input_dim: 2, train_fraction: 0.5}
            | {name: digits, n_train: 1000, band_pixels: 8},
      network: {activation: sine, prefactor: 3.0, width: 256, depth: 1, weights: {...}},  # input_dim: the task's
-     training: {lr: 0.1, momentum: 0.9, weight_decay: 0.0, epochs: 100, batch_size: 32}}  # loss: the task's
+     training: {optimizer: sgd | adam, lr: 0.1, momentum: 0.9, weight_decay: 0.0, epochs: 100,
+                batch_size: 32}}  # the defaults (momentum: sgd only); loss: the task's
 
-Training runs on the claim's device in the claim's dtype. The ``digits`` task needs the optional
+Training runs on the claim's device in the claim's dtype, when a trained metric is first measured. The ``digits`` task needs the optional
 extra (scikit-learn); without it those claims are skipped with the reason.
 """
 from collections.abc import Mapping
@@ -20,11 +21,12 @@ from redshift.core import FieldError, Settings, merge
 from redshift.parse import parse
 from redshift.sources import SpecSource
 from redshift.trained.digits import DigitsUnavailable
-from redshift.trained.experiment import TASKS, TrainedSpec, run
+from redshift.trained.experiment import TASKS, TrainedRuns, TrainedSpec
 
 KEYS = ("task", "network", "training")
 DEFAULTS = {"task": {"name": "modulo"},
-            "training": {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.0, "epochs": 100, "batch_size": 32}}
+            "training": {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 0.0, "epochs": 100,
+                         "batch_size": 32}}
 TASK_METRICS = {name: ("train_accuracy", *task.accuracies, "init_lz", "trained_lz") for name, task in TASKS.items()}
 
 
@@ -60,6 +62,13 @@ class TrainedSource(SpecSource):
         training = {**merged["training"], "loss": task.loss}
         return parse(TrainedSpec, {"task": task, "network": network, "training": training})
 
+    def spec_from_mapping(self, mapping: Mapping) -> TrainedSpec:
+        """The spec a measurement record stores (``TrainedSpec.to_mapping()``: the task with its name, the
+        network with its input_dim, the training with its loss) parsed back."""
+        task_map = dict(mapping["task"])
+        task = parse(TASKS[task_map.pop("name")], task_map, "task")
+        return parse(TrainedSpec, {"task": task, "network": mapping["network"], "training": mapping["training"]})
+
     def cannot_measure(self, spec: TrainedSpec, metric: str) -> str | None:
         task = next(name for name, cls in TASKS.items() if isinstance(spec.task, cls))
         if metric in self.metrics and metric not in TASK_METRICS[task]:
@@ -69,15 +78,15 @@ class TrainedSource(SpecSource):
     def describe(self, settings: Settings) -> str:
         return f"trained {settings.dtype}"
 
-    def sample(self, spec: TrainedSpec, n: int, seed: int, settings: Settings) -> dict[str, np.ndarray]:
-        """n seeded runs on settings.device in settings.dtype: {metric: [n]}."""
+    def sample(self, spec: TrainedSpec, n: int, seed: int, settings: Settings) -> TrainedRuns:
+        """n seeded runs on settings.device in settings.dtype (trained on the first trained metric)."""
         try:
-            return run(spec, n, seed, settings.device, settings.torch_dtype)
+            return TrainedRuns(spec, n, seed, settings.device, settings.torch_dtype)
         except DigitsUnavailable as exc:
             pytest.skip(str(exc))
 
-    def measure(self, outputs: dict[str, np.ndarray], metric: str) -> np.ndarray:
-        return outputs[metric]
+    def measure(self, outputs: TrainedRuns, metric: str) -> np.ndarray:
+        return outputs.measure(metric)
 
 
 SOURCE = TrainedSource()
