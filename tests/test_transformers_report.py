@@ -1,7 +1,7 @@
 """The random-transformer report section: table and gain figure drawn from results.json numbers.
 
-The results document is synthetic, with labels made by TransformerSpec itself, so a change of the
-label format breaks these tests rather than silently emptying the section.
+The results document is synthetic, with labels and specs made by TransformerSpec itself (as the
+claims' records hold them): the section reads the specs, not the labels.
 """
 
 import numpy as np
@@ -35,15 +35,17 @@ def label(fields: dict) -> str:
 
 
 def results_document() -> dict:
-    records = [{"architecture": label(fields), "metric": metric, "setting": "greedy float32", "n": n, "flagged": 0,
-                "median": median, "low": median - SPREAD[metric], "high": median + SPREAD[metric]}
+    records = [{"architecture": label(fields), "source": "transformer",
+                "spec": TransformerSpec(**BASE, **fields).to_mapping(), "metric": metric, "setting": "greedy float32",
+                "n": n, "flagged": 0, "median": median, "low": median - SPREAD[metric], "high": median + SPREAD[metric]}
                for fields, n, medians in CONFIGS for metric, median in medians.items()]
-    records.append({"architecture": "mlp-relu-d3-w64-glorot_uniform(1)", "metric": "lz", "setting": "64^2 float64",
-                    "n": 32, "flagged": 0, "median": 57.0, "low": 50.0, "high": 60.0})
+    records.append({"architecture": "mlp-relu-d3-w64-glorot_uniform(1)", "source": "network", "spec": {},
+                    "metric": "lz", "setting": "64^2 float64", "n": 32, "flagged": 0, "median": 57.0, "low": 50.0,
+                    "high": 60.0})
     return {"measurements": records, "claims": []}
 
 
-def test_rows_parse_the_labels_and_keep_every_sample_size():
+def test_rows_read_the_specs_and_keep_every_sample_size():
     models, baselines = transformer_rows(results_document())
     assert [b["label"] for b in baselines] == ["iid-tokens-v1024-T40"]
     assert len(models) == 6  # the MLP record is not a transformer

@@ -5,19 +5,16 @@ layer-norm gain gamma per MLP activation (one panel per metric and depth) with t
 
 ``transformers_section(ctx)`` is the section builder registered as ``SECTION`` (entry-point group redshift.report_sections).
 """
-import re
 from pathlib import Path
 
 import numpy as np
 
+from redshift.parse import parse
 from redshift.report import figures
 from redshift.report.index import Section
+from redshift.transformers.spec import TransformerSpec
 
 METRICS = {"lz78_per_token": "LZ78 phrases / token", "lz76_per_token": "LZ76 phrases / token"}
-#: TransformerSpec.label(): gpt2-<activation>-d<depth>-w<width>-h<heads>-v<vocab>-ln<gain>[-untied]-T<tokens>
-MODEL = re.compile(r"^gpt2-(?P<activation>[a-z_]+)-d(?P<depth>\d+)-w(?P<width>\d+)-h(?P<heads>\d+)-v(?P<vocab>\d+)"
-                   r"-ln(?P<gain>.+?)(?P<untied>-untied)?-T(?P<tokens>\d+)$")
-BASELINE = re.compile(r"^iid-tokens-v(?P<vocab>\d+)-T(?P<tokens>\d+)$")
 MARKERS = "osD^vP"
 HOW = "run `python -m pytest cases/transformers.yaml` or `python -m redshift.report build --run-claims`"
 Summary = tuple[float, float, float]  # median, low, high
@@ -25,20 +22,22 @@ Point = tuple[float, float, float, float]  # gain, median, low, high
 
 
 def transformer_rows(results: dict) -> tuple[list[dict], list[dict]]:
-    """(models, baselines) from a results.json document: one dict per (label, setting, n) with the parsed
-    label fields (``gain`` a float), ``label``, ``setting``, ``n`` and {metric: (median, low, high)}."""
+    """(models, baselines) from a results.json document: one dict per (label, setting, n) of the
+    ``transformer`` records, with the fields of the record's ``spec`` (parsed back into a
+    TransformerSpec: vocab, tokens; models also activation, depth, width, heads, gain, tied_head),
+    ``label``, ``setting``, ``n`` and {metric: (median, low, high)}."""
     rows: dict[tuple, dict] = {}
     for record in results.get("measurements", []):
-        label = record["architecture"]
-        match = MODEL.match(label) or BASELINE.match(label)
-        if not match or record["metric"] not in METRICS or "median" not in record:
+        if record.get("source") != "transformer" or record["metric"] not in METRICS or "median" not in record:
             continue
-        key = (label, record["setting"], record["n"])
-        fields = {k: v for k, v in match.groupdict().items() if k not in ("gain", "untied")}
-        row = rows.setdefault(key, {**{k: int(v) if v.isdigit() else v for k, v in fields.items()},
-                                    "label": label, "setting": record["setting"], "n": record["n"]})
-        if "gain" in match.groupdict():
-            row["gain"], row["tied_head"] = float(match["gain"]), match["untied"] is None
+        spec = parse(TransformerSpec, record["spec"])
+        key = (record["architecture"], record["setting"], record["n"])
+        fields = {"vocab": spec.vocab, "tokens": spec.tokens}
+        if spec.model == "gpt2":
+            fields.update(activation=spec.activation, depth=spec.depth, width=spec.width, heads=spec.heads,
+                          gain=spec.ln_gain, tied_head=spec.tied_head)
+        row = rows.setdefault(key, {**fields, "label": record["architecture"], "setting": record["setting"],
+                                    "n": record["n"]})
         row[record["metric"]] = (record["median"], record["low"], record["high"])
     models = sorted((r for r in rows.values() if "gain" in r),
                     key=lambda r: (r["width"], r["vocab"], r["tokens"], r["activation"], r["depth"], r["gain"], r["n"]))
