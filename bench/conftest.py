@@ -79,13 +79,13 @@ def bench_devices(option: str) -> tuple[str, ...]:
     """The devices of the cases: both for ``auto``, else the one --device names (cpu or cuda)."""
     if option == "auto":
         return ("cpu", "cuda")
+    if option not in ("cpu", "cuda"):
+        raise pytest.UsageError(f"--device {option}: bench/ runs on cpu or cuda (choose the GPU with "
+                                "CUDA_VISIBLE_DEVICES)")
     try:
         device = resolve_device(option)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
-    if device not in ("cpu", "cuda"):
-        raise pytest.UsageError(f"--device {option}: bench/ runs on cpu or cuda (choose the GPU with "
-                                "CUDA_VISIBLE_DEVICES)")
     return (device,)
 
 
