@@ -115,7 +115,7 @@ class CaseFile(pytest.File):
                 if claim.tier == "full" and tier == "ci":
                     item.add_marker(pytest.mark.skip(reason="full-tier claim; run with --redshift-tier full"))
                 if expectation.xfail:
-                    item.add_marker(pytest.mark.xfail(strict=True, reason=expectation.xfail))
+                    item.add_marker(pytest.mark.xfail(strict=expectation.strict, reason=expectation.xfail))
                 yield item
 
     def repr_failure(self, excinfo, style=None):

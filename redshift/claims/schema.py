@@ -17,7 +17,7 @@ compare a configuration with itself, thresholds no measurement can meet.
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,7 +35,11 @@ from redshift.sources import GridSource, source_of
 TIERS = ("ci", "full")
 DEFAULT_ALPHA = 1e-3
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-CLAIM_KEYS = {"id", "kind", "claim", "source", "provenance", "metrics", "tier", "full", "xfail", "requires"}
+CLAIM_KEYS = {"id", "kind", "claim", "source", "provenance", "metrics", "tier", "full", "xfail", "seed_dependent",
+              "requires"}
+#: Keys that mark an expected failure: ``xfail`` (strict: the run fails if it passes) and
+#: ``seed_dependent`` (it holds under some master seeds and not others: not strict).
+XFAIL_KEYS = ("xfail", "seed_dependent")
 PREMISE_KEYS = {"kind", "claim", "metrics"}  # plus the kind's roles and the settings, which a premise inherits
 
 
@@ -318,12 +322,16 @@ def _expectations(ctx: _Context, kind: Kind, raw: Any, alpha: float) -> tuple[Ex
             kind.metric_names(str(metric))
         except LayoutError as exc:
             raise ctx.error(exc.field, exc.message) from None
-        thresholds = _mapping(ctx, f"metrics.{metric}", thresholds or {}, kind.thresholds | {"alpha", "xfail"})
+        thresholds = _mapping(ctx, f"metrics.{metric}", thresholds or {}, kind.thresholds | {"alpha", *XFAIL_KEYS})
         if kind.required and not kind.required & set(thresholds):
             raise ctx.error(f"metrics.{metric}", f"needs at least one of: {', '.join(sorted(kind.required))}")
-        xfail = thresholds.get("xfail")
-        if xfail is not None and (not isinstance(xfail, str) or not xfail.strip()):
-            raise ctx.error(f"metrics.{metric}.xfail", "expected the reason as a string, with the measured numbers")
+        marked = [key for key in XFAIL_KEYS if key in thresholds]
+        if len(marked) > 1:
+            raise ctx.error(f"metrics.{metric}.seed_dependent", "either xfail (strict) or seed_dependent, not both")
+        xfail = thresholds.get(marked[0]) if marked else None
+        if marked and (not isinstance(xfail, str) or not xfail.strip()):
+            raise ctx.error(f"metrics.{metric}.{marked[0]}", "expected the reason as a string, with the measured numbers"
+                            + (" and the pass rate over master seeds" if marked[0] == "seed_dependent" else ""))
         item_alpha = _number(ctx, f"metrics.{metric}.alpha", thresholds.get("alpha", alpha))
         if not 0 < item_alpha < 1:
             raise ctx.error(f"metrics.{metric}.alpha", f"expected a significance level in (0, 1), got {item_alpha}")
@@ -332,7 +340,8 @@ def _expectations(ctx: _Context, kind: Kind, raw: Any, alpha: float) -> tuple[Ex
         if impossible:
             raise ctx.error(f"metrics.{metric}.{impossible[0]}", f"{values[impossible[0]]:g}: {impossible[1]}, so "
                                                                  f"the claim could never pass")
-        expectations.append(Expectation(metric=str(metric), thresholds=values, alpha=item_alpha, xfail=xfail))
+        expectations.append(Expectation(metric=str(metric), thresholds=values, alpha=item_alpha, xfail=xfail,
+                                        strict=marked != ["seed_dependent"]))
     return tuple(expectations)
 
 
@@ -455,11 +464,14 @@ def _claim(ctx: _Context, raw: Any, defaults: Mapping, tier: str, default_sample
     kind = _kind(ctx, raw.get("kind"))
     _mapping(ctx, "", raw, CLAIM_KEYS | set(RUN_KEYS) | set(SOURCES.names()) | set(kind.layout.roles)
              | set(kind.layout.optional))
-    for key in ("claim", "source", "provenance", "xfail"):
+    for key in ("claim", "source", "provenance", *XFAIL_KEYS):
         if key in raw and not isinstance(raw[key], str):
             raise ctx.error(key, f"expected text, got {_type_name(raw[key])}")
-    if "xfail" in raw and not raw["xfail"].strip():
-        raise ctx.error("xfail", "expected the reason, with the measured numbers (an empty reason would not mark it)")
+    marked = [key for key in XFAIL_KEYS if key in raw]
+    if len(marked) > 1:
+        raise ctx.error("seed_dependent", "either xfail (strict) or seed_dependent, not both")
+    if marked and not raw[marked[0]].strip():
+        raise ctx.error(marked[0], "expected the reason, with the measured numbers (an empty reason would not mark it)")
     claim_tier = raw.get("tier", "ci")
     if claim_tier not in TIERS:
         raise ctx.error("tier", f"unknown value {claim_tier!r} (allowed: {', '.join(TIERS)})")
@@ -476,8 +488,10 @@ def _claim(ctx: _Context, raw: Any, defaults: Mapping, tier: str, default_sample
     run = _run_settings(settings)
     expectations = _expectations(ctx, kind, raw.get("metrics"), run.alpha)
     _check_measurable(ctx, kind, groups, expectations, run.samples or default_samples, run)
-    if "xfail" in raw:
-        expectations = tuple(Expectation(e.metric, e.thresholds, e.alpha, e.xfail or raw["xfail"]) for e in expectations)
+    if marked:
+        strict = marked == ["xfail"]
+        expectations = tuple(e if e.xfail else replace(e, xfail=raw[marked[0]], strict=strict)
+                             for e in expectations)
     premises = _premises(ctx, raw["requires"], claim_id, settings, default_samples) if "requires" in raw else ()
     return Claim(
         path=ctx.path, id=claim_id, kind=kind.name, text=raw.get("claim", ""), source=raw.get("source", ""),
