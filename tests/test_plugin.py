@@ -3,34 +3,7 @@ import json
 import textwrap
 
 import pytest
-
-MINI_CASES = """
-defaults:
-  network: {width: 16, depth: 2}
-  samples: 12
-  resolution: 16
-claims:
-  - id: noise-above-linear
-    kind: less
-    claim: white noise is more complex than a ramp
-    a: {function: linear}
-    b: {function: white_noise}
-    metrics:
-      dct: {min_ratio: 2.0}
-      lz: {min_ratio: 2.0}
-  - id: impossible-ratio
-    kind: less
-    a: {activation: relu}
-    b: {activation: sine, weights: {scale: 5.0}}
-    metrics:
-      dct: {min_ratio: 1000.0, xfail: "documented: the ratio is ~3, not 1000"}
-  - id: full-only
-    kind: bounded
-    tier: full
-    subject: {activation: tanh}
-    metrics:
-      dct: {max: 1.0}
-"""
+from mini_cases import MINI_CASES
 
 
 @pytest.fixture

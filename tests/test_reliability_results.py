@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from mini_cases import ONE_CLAIM
 
 import redshift.core
 from redshift.claims.measure import Measurer
@@ -25,19 +26,6 @@ from redshift.report.claims_table import ResultsError, claims_markdown, read_res
 
 ROOT = Path(__file__).resolve().parents[1]
 
-CASES = """\
-defaults:
-  samples: 12
-  resolution: 16
-claims:
-  - id: noise-above-linear
-    kind: less
-    claim: white noise is more complex than a ramp
-    a: {function: linear}
-    b: {function: white_noise}
-    metrics:
-      dct: {min_ratio: 2.0}
-"""
 
 
 @pytest.fixture
@@ -129,7 +117,7 @@ def test_a_writer_killed_mid_write_leaves_the_previous_file_and_no_temporary(tmp
 @pytest.fixture
 def suite(pytester):
     (pytester.path / "cases").mkdir()
-    (pytester.path / "cases" / "mini.yaml").write_text(CASES)
+    (pytester.path / "cases" / "mini.yaml").write_text(ONE_CLAIM)
     return pytester
 
 

@@ -5,8 +5,8 @@ metric, how often each passes and by how much.
 
 Seed i (1..N) is ``derive_seed(MASTER_SEED, "robustness", i) mod 2^31``, printed with the table; the
 default seed is not among them. Each run is ``python -m pytest <args> --redshift-seed S`` writing its own
-results.json. Per item: the pass rate (PASS and XPASS count as passing; FAIL, XFAIL, INCONCLUSIVE do
-not), the median and worst (largest) p-value of its checks, the median effect (the binding check's ratio
+results.json. Per item: the pass rate over the runs that ran it (PASS and XPASS count as passing; FAIL,
+XFAIL, INCONCLUSIVE do not; a SKIP, e.g. a full-tier claim in the CI tier, is not a run), the median and worst (largest) p-value of its checks, the median effect (the binding check's ratio
 or value) and the median and worst margin to the threshold (how far the binding interval end lies
 inside it; negative: outside). Exit status 1 when a claim that is not marked xfail fails under any seed.
 """
@@ -62,8 +62,9 @@ def tabulate(documents: dict[int, dict]) -> list[dict]:
             row["numbers"][seed] = item_numbers(claim)
     table = []
     for row in rows.values():
-        statuses = list(row["statuses"].values())
-        numbers = list(row["numbers"].values())
+        ran = [seed for seed, status in row["statuses"].items() if status != "SKIP"]
+        statuses = [row["statuses"][seed] for seed in ran]
+        numbers = [row["numbers"][seed] for seed in ran]
 
         def column(key, reduce):
             values = [n[key] for n in numbers if n[key] is not None]
@@ -88,7 +89,8 @@ def format_table(table: list[dict], seeds: list[int]) -> str:
              "|---|---|---|---|---|---|---|---|"]
     for row in table:
         statuses = " ".join(row["statuses"][s] for s in seeds if s in row["statuses"])
-        lines.append(f"| `{row['id']}`{' (xfail)' if row['xfail'] else ''} | {row['passed']}/{row['runs']} | "
+        passed = f"{row['passed']}/{row['runs']}" if row["runs"] else "skipped"
+        lines.append(f"| `{row['id']}`{' (xfail)' if row['xfail'] else ''} | {passed} | "
                      f"{_number(row['p_median'])} | {_number(row['p_worst'])} | {_number(row['effect_median'])} | "
                      f"{_number(row['margin_median'])} | {_number(row['margin_worst'])} | {statuses} |")
     return "\n".join(lines) + "\n"
@@ -99,12 +101,16 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=5, help="master seeds to run (default 5)")
     parser.add_argument("--json", type=Path, default=None, help="also write the table as JSON here")
+    parser.add_argument("--results-dir", type=Path, default=None,
+                        help="keep each seed's results.json here (results-<seed>.json; default: a temporary folder)")
     args, pytest_args = parser.parse_known_args(argv)
     if args.seeds < 1:
         parser.error(f"--seeds: expected a positive integer, got {args.seeds}")
     seeds = robustness_seeds(args.seeds)
     with tempfile.TemporaryDirectory(prefix="redshift-robustness-") as folder:
-        documents = {seed: document for seed in seeds if (document := run_seed(seed, pytest_args, Path(folder)))}
+        where = Path(folder) if args.results_dir is None else args.results_dir
+        where.mkdir(parents=True, exist_ok=True)
+        documents = {seed: document for seed in seeds if (document := run_seed(seed, pytest_args, where))}
     if not documents:
         print("robustness: no run wrote results (did the pytest arguments select any claim?)", file=sys.stderr)
         return 2
