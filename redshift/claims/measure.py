@@ -36,11 +36,11 @@ AUTO = "auto"
 PROMOTED = "float32-promoted"
 #: Relative spread std / (|mean| + std) below which a float32 network is evaluated again in float64:
 #: float32 round-off is 6e-8 of |mean|, and the magnitude-weighted spectra count it as structure
-#: (docs/performance.md: with 1e-4, dct medians still moved by 21% in a near-constant cell).
+#: (docs/performance.md, "Precision": without promotion dct and chebyshev medians move up to 16x).
 PROMOTE_BELOW = 1e-3
 #: Precision of each metric under ``dtype="auto"`` for network subjects (docs/performance.md,
-#: "Precision"): float32 where float32 outputs (near-constant networks promoted) leave the claims'
-#: numbers as float64 gives them, float64 where they do not.
+#: "Precision", measured by ``python -m bench.precision``): float32 only where promoted float32 moves
+#: no cell's median out of its float64 interval; no metric meets that, so all are float64.
 PRECISION = {
     "fourier": "float64",
     "fourier_quadrant": "float64",
