@@ -2,6 +2,7 @@
 factories as network / module subjects measured through the zoo's Measurer, one-line errors before
 the zoo is measured, the comparison outputs, and the --fail-if gate."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,43 +23,7 @@ SMALL = SweepSettings(samples=4, resolution=24, width=8, magnitudes=(1.0, 10.0),
 SMALL_OPTIONS = ["--samples", "4", "--resolution", "24", "--width", "8", "--magnitudes", "1,10", "--depths", "1,2",
                  "--activations", "relu,tanh", "--metrics", "fourier,dct,lz", "--zoo-depth", "2"]
 
-USER_MODULE = '''
-import torch
-from torch import nn
-
-
-def tanh_mlp(depth=2, width=8):
-    layers, fan_in = [], 2
-    for _ in range(depth):
-        layers += [nn.Linear(fan_in, width), nn.Tanh()]
-        fan_in = width
-    return nn.Sequential(*layers, nn.Linear(fan_in, 1))
-
-
-def fixed_depth():
-    return nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
-
-
-def two_outputs():
-    return nn.Linear(2, 2)
-
-
-def factory_raises():
-    raise ValueError("bad hyper-parameter")
-
-
-class Exploding(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(2, 1)
-
-    def forward(self, x):
-        return torch.exp(100.0 * self.linear(x))
-
-
-def exploding():
-    return Exploding()
-'''
+USER_MODULE = (Path(__file__).parent / "user_nets.py").read_text()
 NAME = "user_arch_report_tests"
 
 
