@@ -278,6 +278,11 @@ def run_sweep_shard(args, settings, parts: frozenset[str]) -> int:
     return 0
 
 
+def differing_settings(measured, given: dict) -> list[str]:
+    """The sweep options given on the command line that a stored sweep was measured with other values of."""
+    return [k for k, v in given.items() if getattr(measured.settings, k) != v]
+
+
 def read_sweep(path: Path, given: dict, parts: frozenset[str]):
     """The unsharded sweep at ``path`` for ``build --sweep``: holding the parts the sections read, and
     measured with the sweep options given (if any)."""
@@ -292,7 +297,7 @@ def read_sweep(path: Path, given: dict, parts: frozenset[str]):
     if missing:
         raise CommandError(f"--sweep {path}: has no {', '.join(missing)} cells (measured parts: "
                            f"{', '.join(measured.parts)})")
-    differing = [k for k, v in given.items() if getattr(measured.settings, k) != v]
+    differing = differing_settings(measured, given)
     if differing:
         raise CommandError(f"--sweep {path} was measured with other settings ({', '.join(differing)} differ)")
     return measured
@@ -303,7 +308,7 @@ def read_zoo(path: Path, given: dict):
     if not path.exists():
         return None
     zoo = sweep.Sweep.read(path)
-    differing = [k for k, v in given.items() if getattr(zoo.settings, k) != v]
+    differing = differing_settings(zoo, given)
     if differing:
         raise CommandError(f"{path} was measured with other settings ({', '.join(differing)} differ); rebuild it "
                            f"with them (redshift build ...) or pass --zoo with a new path")

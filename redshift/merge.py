@@ -84,28 +84,35 @@ def agreed(shards: list[tuple[str, dict]], get, what: str):
     return get(first)
 
 
+def commit_fields(shards: list[tuple[str, object]], get, allow_mixed_commits: bool) -> dict:
+    """``commit`` every shard agrees on, or (mixed commits allowed) ``commit`` null and ``commits`` by shard."""
+    commits = {path: get(document) for path, document in shards}
+    if allow_mixed_commits and len(set(commits.values())) > 1:
+        return {"commit": None, "commits": commits}
+    return {"commit": agreed(shards, get, "commit (pass --allow-mixed-commits to merge runs of different commits)")}
+
+
+def machine_fields(machines: list) -> dict:
+    """``machine`` the shards share, or ``machine`` null and ``machines`` (each distinct one once)."""
+    distinct = [m for i, m in enumerate(machines) if m not in machines[:i]]
+    return {"machine": distinct[0]} if len(distinct) == 1 else {"machine": None, "machines": distinct}
+
+
 def merge_documents(shards: list[tuple[str, dict]], allow_mixed_commits: bool = False) -> dict:
     """One results.json document from (path, document) shards (module doc)."""
     if not shards:
         raise MergeError("nothing to merge: name at least one results.json")
     settings = {name: agreed(shards, lambda d, n=name: d["settings"].get(n), f"setting {name!r}")
                 for name in dict.fromkeys([*SETTINGS, *(k for _, d in shards for k in d["settings"])])}
-    commits = {path: document.get("commit") for path, document in shards}
-    if allow_mixed_commits and len(set(commits.values())) > 1:
-        commit_fields = {"commit": None, "commits": commits}
-    else:
-        commit_fields = {"commit": agreed(shards, lambda d: d.get("commit"), "commit (pass --allow-mixed-commits to merge "
-                                                                           "runs of different commits)")}
-    machines = [d.get("machine") for _, d in shards]
-    distinct = [m for i, m in enumerate(machines) if m not in machines[:i]]
-    machine_fields = {"machine": distinct[0]} if len(distinct) == 1 else {"machine": None, "machines": distinct}
+    commits = commit_fields(shards, lambda d: d.get("commit"), allow_mixed_commits)
+    machines = machine_fields([d.get("machine") for _, d in shards])
     measurements = union(shards, "measurements", "key")
     claims = union(shards, "claims", "id")
     return {
         "created": max(str(d.get("created", "")) for _, d in shards),
-        **commit_fields,
+        **commits,
         "settings": settings,
-        **machine_fields,
+        **machines,
         "measurements": sorted(measurements.values(), key=lambda r: (str(r.get("label")), str(r.get("setting")),
                                                                      r.get("n", 0), str(r.get("metric")), r["key"])),
         "claims": sorted(claims.values(), key=lambda r: r["id"]),
@@ -142,21 +149,15 @@ def merge_sweeps(shards: list[tuple[str, dict]], allow_mixed_commits: bool = Fal
         repeated = sorted({i for i in indices if indices.count(i) > 1})
         raise MergeError(f"shards of {count}: " + (f"missing {', '.join(f'{i}/{count}' for i in missing)}" if missing
                                                    else f"{', '.join(f'{i}/{count}' for i in repeated)} given twice"))
-    if not allow_mixed_commits:
-        agreed(parsed, lambda s: s.commit, "commit (pass --allow-mixed-commits to merge runs of different commits)")
+    commits = commit_fields(parsed, lambda s: s.commit, allow_mixed_commits)
     by_cell = {(r["architecture"], r["depth"], r["magnitude"]): r for _, s in parsed for r in s.records}
     order = [tuple(cell) for cell in sweep.sweep_cells(settings, parts)]
     if set(by_cell) != set(order):
         raise MergeError(f"the shards' cells are not those of the sweep's settings: {len(by_cell)} vs {len(order)}")
-    machines = [s.machine for _, s in parsed]
-    distinct = [m for i, m in enumerate(machines) if m not in machines[:i]]
-    commits = {s.commit for _, s in parsed}
-    merged = sweep.Sweep(settings, [by_cell[c] for c in order], max(s.created for _, s in parsed),
-                         commits.pop() if len(commits) == 1 else None, distinct[0] if len(distinct) == 1 else None,
-                         parts, None)
-    document = merged.to_json()
-    if len(distinct) > 1:
-        document["machines"] = distinct
+    machines = machine_fields([s.machine for _, s in parsed])
+    merged = sweep.Sweep(settings, [by_cell[c] for c in order], max(s.created for _, s in parsed), commits["commit"],
+                         machines["machine"], parts, None)
+    document = {**merged.to_json(), **commits, **machines}
     document["merged_from"] = [{"path": path, "shard": f"{s.shard[0]}/{s.shard[1]}", "cells": len(s.records),
                                 "commit": s.commit} for path, s in parsed]
     return document
