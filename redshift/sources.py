@@ -91,6 +91,12 @@ class NetworkSource(GridSource):
     def sample(self, spec: NetworkSpec, n: int, seed: int, settings: Settings):
         return sampling.sample_grid(spec, n, seed, settings.resolution, device=settings.device, dtype=settings.torch_dtype)
 
+    def sample_many(self, requests, settings: Settings, promote_below: float | None = None) -> list:
+        """``sample`` of each (spec, n, seed) request, the same outputs, networks of one shape in one
+        batched forward (sample_grid_many; ``promote_below``: see there)."""
+        return sampling.sample_grid_many(requests, settings.resolution, device=settings.device,
+                                         dtype=settings.torch_dtype, promote_below=promote_below)
+
 
 @dataclass(frozen=True)
 class FunctionSpec(Spec):

@@ -29,7 +29,6 @@ from redshift.core import DTYPES, SOURCES, Settings, lazy_module, resolve_device
 from redshift.seeding import derive_seed
 
 torch = lazy_module("torch")
-sampling = lazy_module("redshift.networks.sampling")
 
 AUTO = "auto"
 #: ``auto``'s float32: float32 forwards, near-constant networks again in float64 (sample_grid_many's promote_below).
@@ -85,21 +84,11 @@ def describe(subject: Subject, concrete: str, settings: Settings) -> str:
     return text + f" (float64 below {PROMOTE_BELOW:g} relative spread)" if concrete == PROMOTED else text
 
 
-def _network_sample_many(requests, settings: Settings, promote_below: float | None = None) -> list:
-    return sampling.sample_grid_many(requests, settings.resolution, device=settings.device,
-                                     dtype=settings.torch_dtype, promote_below=promote_below)
-
-
 def batch_sampler(source) -> Callable | None:
-    """``sample_many(requests: [(spec, n, seed)], settings) -> [outputs]`` of a source, or None: the
-    source's own ``sample_many`` if it has one, else, for the network source, the batched sampler of
-    redshift.networks (sample_grid_many), whose outputs equal its ``sample``'s."""
-    many = getattr(source, "sample_many", None)
-    if many is not None:
-        return many
-    if getattr(source, "name", None) == "network" and type(source).__module__ == "redshift.sources":
-        return _network_sample_many
-    return None
+    """``sample_many(requests: [(spec, n, seed)], settings) -> [outputs]`` of a source (outputs equal to
+    its ``sample``'s, sampled together: the network source's draws networks of one shape in one
+    batched forward), or None if it has none."""
+    return getattr(source, "sample_many", None)
 
 
 class Measurer:
@@ -148,12 +137,13 @@ class Measurer:
         for name, todo in missing.items():
             source = SOURCES[name]
             requests = [(s.spec, samples, self.seed(s, seed_key)) for s in todo]
+            many = batch_sampler(source)
             if promote_below is not None:
-                if batch_sampler(source) is not _network_sample_many:
-                    raise ValueError(f"promote_below needs the built-in network source, not {name!r}")
-                sampled = _network_sample_many(requests, settings, promote_below)
-            elif len(todo) > 1 and batch_sampler(source) is not None:
-                sampled = batch_sampler(source)(requests, settings)
+                if name not in AUTO_SOURCES:
+                    raise ValueError(f"promote_below needs a source of {', '.join(AUTO_SOURCES)}, not {name!r}")
+                sampled = many(requests, settings, promote_below=promote_below)
+            elif len(todo) > 1 and many is not None:
+                sampled = many(requests, settings)
             else:
                 sampled = [source.sample(*request, settings) for request in requests]
             for subject, outputs in zip(todo, sampled):
