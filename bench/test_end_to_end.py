@@ -31,7 +31,7 @@ from bench.end_to_end import CASES, network_cells, reference_cell, sampled_cells
 from redshift.claims.measure import PROMOTE_BELOW, PROMOTED, Measurer, resolved_dtype
 from redshift.metrics import METRICS
 from redshift.networks import evaluate, grid_points, sample_parameters
-from redshift.networks.sampling import _select, relative_spread
+from redshift.networks.sampling import relative_spread
 from redshift.report.sweep import Sweep, cell_subject, network_spec, run_sweep
 
 #: |suite - reference| allowed for a cell's median (relative to max(1, |median|)) in float64: the
@@ -138,7 +138,7 @@ def _kernel_bound(settings, parts, device) -> float:
             if precision == PROMOTED:
                 low = torch.nonzero(~(relative_spread(y) >= PROMOTE_BELOW)).flatten()
                 if len(low):
-                    y[low] = evaluate(spec, _select(params64, low), x64)
+                    y[low] = evaluate(spec, params64.select(low), x64)
         y = y.reshape(-1, r, r)
         for metric in settings.metrics:
             METRICS[metric](y)

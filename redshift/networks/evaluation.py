@@ -13,7 +13,7 @@ from torch import Tensor
 
 from redshift.networks.activations import ACTIVATIONS
 from redshift.networks.parameters import Parameters
-from redshift.networks.spec import NetworkSpec, stack_key  # noqa: F401 (stack_key: re-exported)
+from redshift.networks.spec import NetworkSpec
 
 LN_EPS = 1e-5  # as torch.nn.LayerNorm
 CHUNK_ALIGN = 64  # points; see evaluate
@@ -135,15 +135,6 @@ def _slice_runs(runs: tuple[tuple[str, int], ...], start: int, stop: int) -> tup
     return tuple(out)
 
 
-def _networks(params: Parameters, start: int, stop: int) -> Parameters:
-    """Networks start..stop-1 of params (views)."""
-    if start == 0 and stop == params.n:
-        return params
-    return Parameters(*(tuple(t[start:stop] for t in value) if isinstance(value, tuple) else value[start:stop]
-                        for value in (params.weights, params.biases, params.gate_weights, params.gate_biases,
-                                      params.out_weight, params.out_bias)))
-
-
 @torch.no_grad()
 def evaluate(spec: NetworkSpec, params: Parameters, inputs: Tensor, *, chunk_points: int | None = None,
              max_chunk_bytes: int = 256 * 2**20, activations: Sequence[tuple[str, int]] | None = None,
@@ -193,7 +184,8 @@ def evaluate(spec: NetworkSpec, params: Parameters, inputs: Tensor, *, chunk_poi
         buffers = (x.new_empty(size), x.new_empty(size))
     for first in range(0, params.n, network_block):
         last = min(first + network_block, params.n)
-        block, block_runs = _networks(params, first, last), _slice_runs(runs, first, last)
+        block = params if (first, last) == (0, params.n) else params.select(slice(first, last))
+        block_runs = _slice_runs(runs, first, last)
         for start in range(0, x.shape[0], chunk_points):
             out[first:last, start:start + chunk_points] = forward(spec, block, x[start:start + chunk_points],
                                                                   inplace=True, activations=block_runs,

@@ -41,6 +41,12 @@ class Parameters:
             return value.to(device=device, dtype=dtype)
         return Parameters(**{f.name: move(getattr(self, f.name)) for f in fields(self)})
 
+    def select(self, index) -> "Parameters":
+        """The networks at ``index`` (a slice: views; an index tensor: copies), in that order."""
+        def pick(value):
+            return tuple(t[index] for t in value) if isinstance(value, tuple) else value[index]
+        return Parameters(**{f.name: pick(getattr(self, f.name)) for f in fields(self)})
+
 
 def half_plane_frequencies(max_frequency: int) -> Tensor:
     """Integer k = (k1, k2) with 0 < |k| <= max_frequency (Euclidean) and k1 > 0 or (k1 = 0, k2 > 0):

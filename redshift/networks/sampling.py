@@ -6,14 +6,13 @@ seeds) are drawn each from its own seed, exactly as ``sample_grid`` draws them, 
 network dimension and evaluated in one batched forward, activations applied per run of networks.
 """
 from collections.abc import Sequence
-from dataclasses import fields
 
 import torch
 from torch import Tensor
 
 from redshift.networks.evaluation import evaluate
 from redshift.networks.grid import grid_points
-from redshift.networks.parameters import Parameters, sample_parameters, sample_parameters_many
+from redshift.networks.parameters import sample_parameters, sample_parameters_many
 from redshift.networks.spec import NetworkSpec, stack_key
 
 #: Networks evaluated in one batched forward by sample_grid_many at most (whole requests: a request
@@ -29,12 +28,6 @@ def relative_spread(y: Tensor) -> Tensor:
     y = y.to(torch.float64)
     std, mean = torch.std_mean(y.flatten(1), dim=1, correction=0)
     return std / (mean.abs() + std)
-
-
-def _select(params: Parameters, index: Tensor) -> Parameters:
-    def pick(value):
-        return tuple(t[index] for t in value) if isinstance(value, tuple) else value[index]
-    return Parameters(*(pick(getattr(params, f.name)) for f in fields(Parameters)))
 
 
 def _runs_of(names: list[str]) -> list[tuple[str, int]]:
@@ -129,7 +122,7 @@ def sample_grid_many(requests: Sequence[tuple[NetworkSpec, int, int]], resolutio
             low = torch.nonzero(~(spread >= promote_below)).flatten().cpu()  # NaN too
             if len(low):
                 names = [spec.hidden_activation for spec, n, _ in chosen for _ in range(n)]
-                again = _select(params64, low).to(device=device)
+                again = params64.select(low).to(device=device)
                 y[low.to(y.device)] = evaluate(chosen[0][0], again, inputs, max_chunk_bytes=max_chunk_bytes,
                                                activations=_runs_of([names[i] for i in low.tolist()]))
         start = 0
