@@ -5,29 +5,7 @@ from pathlib import Path
 
 import pytest
 
-NETS = """import torch
-from torch import nn
-
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
-
-
-class Scaled(nn.Module):
-    def __init__(self, body, gain):
-        super().__init__()
-        self.body = body
-        self.register_buffer("gain", torch.tensor(float(gain)))
-
-    def forward(self, x):
-        return self.gain * self.body(x)
-
-
-def mlp(activation="relu", depth=2, width=16, gain=1.0):
-    layers, fan_in = [], 2
-    for _ in range(depth):
-        layers += [nn.Linear(fan_in, width), ACTIVATIONS[activation]()]
-        fan_in = width
-    return Scaled(nn.Sequential(*layers, nn.Linear(fan_in, 1)), gain)
-"""
+NETS = (Path(__file__).parent / "user_nets.py").read_text()
 
 CLAIMS = """description: every claim kind with module subjects
 defaults:

@@ -13,6 +13,26 @@ def data(n: int, points: int, seed: int = 0):
     return x, y
 
 
+def separate_run(spec, params, i, x, y, training, orders, make_optimizer):
+    """Network i trained alone as a torch.nn module with ``make_optimizer(parameters)``, on the same
+    minibatch orders; its outputs at x[i] afterwards."""
+    model = reference_module(spec, params, i)
+    optimizer = make_optimizer(model.parameters())
+    for order in orders[:, i]:
+        for start in range(0, x.shape[1], training.batch_size):
+            index = order[start:start + training.batch_size]
+            out = model(x[i, index]).squeeze(-1)
+            if training.loss == "logistic":
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(out, y[i, index])
+            else:
+                loss = ((out - y[i, index]) ** 2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    with torch.no_grad():
+        return model(x[i]).squeeze(-1)
+
+
 @pytest.mark.parametrize("spec, training", [
     (NetworkSpec(activation="relu", width=16, depth=2), TrainingSpec(lr=0.2, epochs=3, batch_size=16)),
     (NetworkSpec(activation="tanh", width=8, depth=1, layer_norm=True),
@@ -26,22 +46,8 @@ def test_batched_training_equals_separate_runs(spec, training):
     trained = train(spec, params, x, y, training, seed)
     orders = minibatch_orders(n, points, training.epochs, torch.Generator().manual_seed(seed))
     for i in range(n):
-        model = reference_module(spec, params, i)
-        optimizer = torch.optim.SGD(model.parameters(), lr=training.lr, momentum=training.momentum,
-                                    weight_decay=training.weight_decay)
-        for order in orders[:, i]:
-            for start in range(0, points, training.batch_size):
-                index = order[start:start + training.batch_size]
-                out = model(x[i, index]).squeeze(-1)
-                if training.loss == "logistic":
-                    loss = torch.nn.functional.binary_cross_entropy_with_logits(out, y[i, index])
-                else:
-                    loss = ((out - y[i, index]) ** 2).mean()
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-        with torch.no_grad():
-            expected = model(x[i]).squeeze(-1)
+        expected = separate_run(spec, params, i, x, y, training, orders, lambda p: torch.optim.SGD(
+            p, lr=training.lr, momentum=training.momentum, weight_decay=training.weight_decay))
         torch.testing.assert_close(predict(spec, trained, x)[i], expected, rtol=0, atol=1e-10)
 
 
@@ -67,17 +73,8 @@ def test_batched_adam_equals_separate_runs():
     trained = train(spec, params, x, y, training, seed)
     orders = minibatch_orders(n, points, training.epochs, torch.Generator().manual_seed(seed))
     for i in range(n):
-        model = reference_module(spec, params, i)
-        optimizer = torch.optim.Adam(model.parameters(), lr=training.lr, weight_decay=training.weight_decay)
-        for order in orders[:, i]:
-            for start in range(0, points, training.batch_size):
-                index = order[start:start + training.batch_size]
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(model(x[i, index]).squeeze(-1), y[i, index])
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-        with torch.no_grad():
-            expected = model(x[i]).squeeze(-1)
+        expected = separate_run(spec, params, i, x, y, training, orders,
+                                lambda p: torch.optim.Adam(p, lr=training.lr, weight_decay=training.weight_decay))
         torch.testing.assert_close(predict(spec, trained, x)[i], expected, rtol=0, atol=1e-10)
 
 

@@ -1,15 +1,21 @@
-"""Factories of user modules that the module-source and compare tests import (each test module copies
-this file under its own module name, so their labels and import caches stay apart)."""
+"""Factories of user modules that the module-source, module-claims and compare tests import (each test
+module copies this file under its own module name, so their labels and import caches stay apart)."""
 import torch
 from torch import nn
 
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 
-def tanh_mlp(depth=2, width=8, gain=1.0):
+
+def mlp(activation="relu", depth=2, width=16, gain=1.0):
     layers, fan_in = [], 2
     for _ in range(depth):
-        layers += [nn.Linear(fan_in, width), nn.Tanh()]
+        layers += [nn.Linear(fan_in, width), ACTIVATIONS[activation]()]
         fan_in = width
     return Scaled(nn.Sequential(*layers, nn.Linear(fan_in, 1)), gain)
+
+
+def tanh_mlp(depth=2, width=8, gain=1.0):
+    return mlp("tanh", depth, width, gain)
 
 
 class Scaled(nn.Module):
