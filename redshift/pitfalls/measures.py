@@ -175,7 +175,8 @@ def _member_accuracies(runs: Runs) -> tuple[np.ndarray, np.ndarray]:
     def compute():
         logits = runs.member_logits(runs.test.inputs)
         labels = runs.test.labels
-        members = np.stack([accuracy(logits[:, j], labels) for j in range(logits.shape[1])], axis=1)
+        n, k = logits.shape[:2]  # [n, k, P]: all members of all seeds in one call
+        members = accuracy(logits.flatten(0, 1), labels.repeat_interleave(k, dim=0)).reshape(n, k)
         return accuracy(logits.mean(dim=1), labels), members.mean(axis=1)
     return _cached(runs, "ensemble", compute)
 
