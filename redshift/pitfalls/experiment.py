@@ -6,7 +6,7 @@ One sample = one seed: its own data and rotation, its own initialisation, its ow
 With ``ensemble: k`` a seed trains k networks on the same data, each with its own initialisation and
 minibatch order (App. E.1: "independently trained" models); the single-model measures read member 0.
 """
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import torch
 
@@ -102,13 +102,6 @@ class Runs:
         return predict(self.spec.network, members, repeated).cpu().reshape(inputs.shape[0], k, -1)
 
 
-def every_kth(params: Parameters, k: int, offset: int = 0) -> Parameters:
-    """Networks offset, offset + k, offset + 2k, ... of ``params``."""
-    def pick(value):
-        return tuple(t[offset::k] for t in value) if isinstance(value, tuple) else value[offset::k]
-    return Parameters(**{f.name: pick(getattr(params, f.name)) for f in fields(params)})
-
-
 def run(spec: PitfallsSpec, n: int, seed: int, dtype: torch.dtype = torch.float32, device: str = "cpu",
         threads: int = 1, resolution: int = 64) -> Runs:
     """Generate, initialise and train n independent runs (n x k networks for ensembles of k) from
@@ -124,5 +117,5 @@ def run(spec: PitfallsSpec, n: int, seed: int, dtype: torch.dtype = torch.float3
     trained = train(spec.network, initial, inputs, labels, spec.training, derive_seed(seed, "order"), threads)
     if k == 1:
         return Runs(spec, train_set, test_set, initial, trained, derive_seed(seed, "evaluation"), resolution=resolution)
-    return Runs(spec, train_set, test_set, every_kth(initial, k), every_kth(trained, k), derive_seed(seed, "evaluation"),
+    return Runs(spec, train_set, test_set, initial.select(slice(0, None, k)), trained.select(slice(0, None, k)), derive_seed(seed, "evaluation"),
                 members=trained, resolution=resolution)
